@@ -1,0 +1,26 @@
+using System.CommandLine;
+using LibvirtNvlink.Cli.Commands;
+
+namespace LibvirtNvlink.Cli;
+
+public static class Program
+{
+    public static int Main(string[] args) => Run(args);
+
+    public static int Run(string[] args)
+    {
+        var root = new RootCommand("libvirt-nvlink: NVLink2 and Grace GPU passthrough for libvirt/KVM hosts")
+        {
+            TopologyCommand.Create(),
+            SimulateHostCommand.Create(),
+        };
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var e in parse.Errors) Console.Error.WriteLine($"libvirt-nvlink: {e.Message}");
+            Console.Error.WriteLine("Run 'libvirt-nvlink --help' for usage.");
+            return ExitCodes.Usage;
+        }
+        return parse.Invoke();
+    }
+}

@@ -1,0 +1,89 @@
+using System.Text.Json;
+using LibvirtNvlink.Topology;
+
+namespace LibvirtNvlink.Cli.Rendering;
+
+/// <summary>The documented --json shape of `topology`: numbers as JSON integers, addresses as dddd:bb:ss.f.</summary>
+public static class TopologyJson
+{
+    public static void Write(HostTopology t, Stream output)
+    {
+        using var w = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
+        w.WriteStartObject();
+        w.WriteBoolean("deviceTree", t.HasDeviceTree);
+        w.WriteStartArray("gpus");
+        foreach (var g in t.Gpus)
+        {
+            w.WriteStartObject();
+            w.WriteString("address", g.Address.ToString());
+            w.WriteString("vendor", g.Vendor.ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
+            w.WriteString("device", g.Device.ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
+            WriteStringOrNull(w, "driver", g.Driver);
+            WriteIntOrNull(w, "iommuGroup", g.IommuGroup);
+            WriteIntOrNull(w, "numaNode", g.NumaNode);
+            w.WriteBoolean("nvlink2", g.IsNvlink2);
+            w.WriteStartArray("bridges");
+            foreach (var b in g.Bridges) w.WriteStringValue(b.ToString());
+            w.WriteEndArray();
+            if (g.Memory is { } m)
+            {
+                w.WriteStartObject("memory");
+                w.WriteNumber("address", m.Address);
+                w.WriteNumber("size", m.Size);
+                WriteIntOrNull(w, "numaNode", m.NumaNode);
+                w.WriteBoolean("onlineOnHost", m.OnlineOnHost);
+                w.WriteEndObject();
+            }
+            else
+            {
+                w.WriteNull("memory");
+            }
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("bridges");
+        foreach (var b in t.Bridges)
+        {
+            w.WriteStartObject();
+            w.WriteString("address", b.Address.ToString());
+            WriteStringOrNull(w, "gpu", b.Gpu?.ToString());
+            WriteIntOrNull(w, "linkIndex", b.LinkIndex);
+            if (b.LinkSpeed is { } s) w.WriteNumber("linkSpeed", s); else w.WriteNull("linkSpeed");
+            if (b.Tgt is { } tgt) w.WriteNumber("tgt", tgt); else w.WriteNull("tgt");
+            if (b.Atsd is { } atsd) w.WriteNumber("atsd", atsd); else w.WriteNull("atsd");
+            WriteIntOrNull(w, "iommuGroup", b.IommuGroup);
+            WriteStringOrNull(w, "driver", b.Driver);
+            WriteStringOrNull(w, "locationCode", b.LocationCode);
+            w.WriteBoolean("libvirtDetectsNv2", b.LibvirtSeesNv2Bridge);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        WriteFindings(w, t.Findings);
+        w.WriteEndObject();
+    }
+
+    public static void WriteFindings(Utf8JsonWriter w, IEnumerable<Finding> findings)
+    {
+        w.WriteStartArray("findings");
+        foreach (var f in findings)
+        {
+            w.WriteStartObject();
+            w.WriteString("severity", Finding.SeverityName(f.Severity));
+            w.WriteString("code", f.Code);
+            w.WriteString("device", f.Device);
+            w.WriteString("message", f.Message);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+    private static void WriteStringOrNull(Utf8JsonWriter w, string name, string? value)
+    {
+        if (value is null) w.WriteNull(name); else w.WriteString(name, value);
+    }
+
+    private static void WriteIntOrNull(Utf8JsonWriter w, string name, int? value)
+    {
+        if (value is { } v) w.WriteNumber(name, v); else w.WriteNull(name);
+    }
+}

@@ -1,0 +1,60 @@
+using System.Globalization;
+using System.Text;
+using LibvirtNvlink.Topology;
+
+namespace LibvirtNvlink.Cli.Rendering;
+
+/// <summary>The readable table an operator gets from `topology` without flags.</summary>
+public static class TopologyText
+{
+    public static string Render(HostTopology t)
+    {
+        var sb = new StringBuilder();
+        var inv = CultureInfo.InvariantCulture;
+        if (t.Gpus.Count == 0)
+        {
+            sb.AppendLine("No NVIDIA GPUs on this host.");
+        }
+        foreach (var g in t.Gpus)
+        {
+            sb.Append(inv, $"GPU {g.Address}  {g.Vendor:x4}:{g.Device:x4}  driver={g.Driver ?? "(none)"}  iommu_group={Show(g.IommuGroup)}  numa={Show(g.NumaNode)}");
+            sb.AppendLine(g.IsNvlink2 ? "" : "  (no NVLink2)");
+            if (g.Memory is { } m)
+            {
+                sb.AppendLine(inv, $"    RAM window 0x{m.Address:x}+{Bytes(m.Size)}  node {Show(m.NumaNode)}  {(m.OnlineOnHost ? "ONLINE on host" : "offline on host")}");
+            }
+            foreach (var ba in g.Bridges)
+            {
+                var b = t.BridgeAt(ba)!;
+                sb.AppendLine(inv, $"    bridge {b.Address}  link {Show(b.LinkIndex)}  speed {(b.LinkSpeed is { } s ? s.ToString(inv) : "?")}  tgt {Hex(b.Tgt)}  atsd {Hex(b.Atsd)}  iommu_group={Show(b.IommuGroup)}  driver={b.Driver ?? "(none)"}{(b.LibvirtSeesNv2Bridge ? "" : "  [libvirt does not see an NV2 bridge]")}");
+            }
+        }
+        var orphans = t.Bridges.Where(b => t.Gpus.All(g => !g.Bridges.Contains(b.Address))).ToList();
+        if (orphans.Count > 0)
+        {
+            sb.AppendLine("Bridges not listed by any GPU:");
+            foreach (var b in orphans) sb.AppendLine(inv, $"    bridge {b.Address}  gpu {b.Gpu?.ToString() ?? "?"}  iommu_group={Show(b.IommuGroup)}");
+        }
+        sb.AppendLine();
+        if (t.Findings.Count == 0)
+        {
+            sb.AppendLine("No findings.");
+        }
+        else
+        {
+            sb.AppendLine(inv, $"Findings ({t.Findings.Count(f => f.Severity == Severity.Error)} error(s), {t.Findings.Count(f => f.Severity == Severity.Warning)} warning(s)):");
+            foreach (var f in t.Findings)
+            {
+                sb.AppendLine(inv, $"  {Finding.SeverityName(f.Severity),-7} {f.Device}: {f.Message}");
+            }
+        }
+        return sb.ToString();
+    }
+
+    private static string Show(int? v) => v?.ToString(CultureInfo.InvariantCulture) ?? "?";
+
+    private static string Hex(ulong? v) => v is { } x ? "0x" + x.ToString("x", CultureInfo.InvariantCulture) : "?";
+
+    private static string Bytes(ulong size) =>
+        size % (1UL << 30) == 0 ? (size >> 30).ToString(CultureInfo.InvariantCulture) + "GiB" : size.ToString(CultureInfo.InvariantCulture) + "B";
+}

@@ -1,0 +1,57 @@
+using LibvirtNvlink.Pci;
+
+namespace LibvirtNvlink.Topology;
+
+/// <summary>An immutable picture of one host's GPUs, NVLink2 bridges, IOMMU groups and the problems found.</summary>
+public sealed class HostTopology
+{
+    private readonly Dictionary<PciAddress, NvGpu> _gpus;
+    private readonly Dictionary<PciAddress, NpuBridge> _bridges;
+
+    public HostTopology(
+        IReadOnlyDictionary<PciAddress, PciDevice> devices,
+        IReadOnlyList<NvGpu> gpus,
+        IReadOnlyList<NpuBridge> bridges,
+        bool hasDeviceTree,
+        IReadOnlyList<Finding> findings)
+    {
+        Devices = devices;
+        Gpus = gpus;
+        Bridges = bridges;
+        HasDeviceTree = hasDeviceTree;
+        Findings = findings;
+        _gpus = gpus.ToDictionary(g => g.Address);
+        _bridges = bridges.ToDictionary(b => b.Address);
+        IommuGroups = devices.Values
+            .Where(d => d.IommuGroup is not null)
+            .GroupBy(d => d.IommuGroup!.Value)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<PciAddress>)[.. g.Select(d => d.Address).Order()]);
+    }
+
+    public IReadOnlyDictionary<PciAddress, PciDevice> Devices { get; }
+    public IReadOnlyList<NvGpu> Gpus { get; }
+    public IReadOnlyList<NpuBridge> Bridges { get; }
+    public bool HasDeviceTree { get; }
+    public IReadOnlyList<Finding> Findings { get; }
+    public IReadOnlyDictionary<int, IReadOnlyList<PciAddress>> IommuGroups { get; }
+
+    public bool HasErrors => Findings.Any(f => f.Severity == Severity.Error);
+
+    public NvGpu? GpuAt(PciAddress address) => _gpus.GetValueOrDefault(address);
+
+    public NpuBridge? BridgeAt(PciAddress address) => _bridges.GetValueOrDefault(address);
+
+    public NvGpu? Nv2GpuAt(PciAddress address) => GpuAt(address) is { IsNvlink2: true } g ? g : null;
+
+    /// <summary>The NV2 GPU a device belongs to: the GPU itself, or the GPU of a bridge.</summary>
+    public NvGpu? OwningGpu(PciAddress address)
+    {
+        if (Nv2GpuAt(address) is { } gpu) return gpu;
+        return BridgeAt(address)?.Gpu is { } g ? Nv2GpuAt(g) : null;
+    }
+
+    public int? IommuGroupOf(PciAddress address) => Devices.GetValueOrDefault(address)?.IommuGroup;
+
+    public IReadOnlyList<PciAddress> IommuGroupMembers(int group) =>
+        IommuGroups.TryGetValue(group, out var members) ? members : [];
+}

@@ -1,0 +1,25 @@
+using LibvirtNvlink.Topology;
+
+namespace LibvirtNvlink.HostAccess;
+
+/// <summary>The host root cannot be read at all (no sysfs PCI tree): a usage problem, not a finding.</summary>
+public sealed class HostRootException(string message) : Exception(message);
+
+/// <summary>Reads one host into a <see cref="HostTopology"/>.</summary>
+public static class HostDiscovery
+{
+    public static HostTopology Discover(HostRoot root)
+    {
+        if (!Directory.Exists(root.Map(PciSysfsReader.DevicesPath)))
+        {
+            throw new HostRootException(
+                $"{root.Map(PciSysfsReader.DevicesPath)} does not exist: '{root.Root}' is not a host root " +
+                "(give / or a directory made by 'libvirt-nvlink simulate-host').");
+        }
+        var findings = new List<Finding>();
+        var devices = PciSysfsReader.ReadAll(root, findings);
+        var dt = SysfsDeviceTree.IsPresent(root) ? new SysfsDeviceTree(root) : null;
+        var numa = new NumaMemoryReader(root);
+        return TopologyBuilder.Build(new HostFacts(devices, dt, numa.NodeHasOnlineMemory, findings));
+    }
+}

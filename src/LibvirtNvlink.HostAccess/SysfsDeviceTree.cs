@@ -1,0 +1,77 @@
+using LibvirtNvlink.DeviceTree;
+
+namespace LibvirtNvlink.HostAccess;
+
+/// <summary>
+/// The device tree as Linux exposes it: one directory per node, one file per property.
+/// The phandle index is built on first use only, so callers that never follow a phandle never walk the tree.
+/// </summary>
+public sealed class SysfsDeviceTree : IDeviceTree
+{
+    public const string BasePath = "/sys/firmware/devicetree/base";
+    private static readonly string[] PhandleNames = ["phandle", "linux,phandle", "ibm,phandle"];
+    private readonly HostRoot _root;
+    private Dictionary<uint, string>? _phandles;
+
+    public SysfsDeviceTree(HostRoot root) => _root = root;
+
+    public static bool IsPresent(HostRoot root) => Directory.Exists(root.Map(BasePath));
+
+    public byte[]? ReadProperty(string nodePath, string name)
+    {
+        var path = PropertyPath(nodePath, name);
+        try
+        {
+            return _root.ReadBytes(path);
+        }
+        catch (IOException e)
+        {
+            throw new DeviceTreeAccessException(_root.Map(path), e.Message, e);
+        }
+    }
+
+    public bool HasProperty(string nodePath, string name) => _root.Exists(PropertyPath(nodePath, name));
+
+    public string? ResolvePhandle(uint phandle)
+    {
+        _phandles ??= BuildIndex();
+        return _phandles.GetValueOrDefault(phandle);
+    }
+
+    private static string PropertyPath(string nodePath, string name) =>
+        BasePath + (nodePath == "/" ? "" : nodePath) + "/" + name;
+
+    private Dictionary<uint, string> BuildIndex()
+    {
+        var index = new Dictionary<uint, string>();
+        var pending = new Stack<string>();
+        pending.Push("/");
+        while (pending.Count > 0)
+        {
+            var node = pending.Pop();
+            foreach (var name in PhandleNames)
+            {
+                byte[]? bytes;
+                try { bytes = ReadProperty(node, name); }
+                catch (DeviceTreeAccessException) { continue; }
+                if (bytes is { Length: 4 })
+                {
+                    index.TryAdd(DtDecode.U32(bytes, name), node);
+                    break;
+                }
+            }
+            var dir = new DirectoryInfo(_root.Map(BasePath + (node == "/" ? "" : node)));
+            IEnumerable<DirectoryInfo> children;
+            try { children = dir.EnumerateDirectories(); }
+            catch (IOException) { continue; }
+            catch (UnauthorizedAccessException) { continue; }
+            foreach (var child in children)
+            {
+                // Real device trees have no symlinked nodes; following one could loop forever.
+                if (child.LinkTarget is not null) continue;
+                pending.Push(DtPath.Combine(node, child.Name));
+            }
+        }
+        return index;
+    }
+}

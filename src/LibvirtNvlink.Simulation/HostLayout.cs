@@ -1,0 +1,70 @@
+using System.Text.Json.Serialization;
+
+namespace LibvirtNvlink.Simulation;
+
+/// <summary>A declarative description of a host, from which <see cref="SimulatedHostWriter"/> writes a host root.</summary>
+/// <param name="Platform">"powernv" (POWER9 with a device tree) or "x86" (no device tree).</param>
+/// <param name="KernelRelease">Written to /proc/sys/kernel/osrelease.</param>
+/// <param name="LegacyPhandles">Write <c>linux,phandle</c> instead of <c>phandle</c>, like old firmware.</param>
+public sealed record HostLayout(
+    string Name,
+    string Description,
+    string Platform,
+    string KernelRelease,
+    IReadOnlyList<ChipLayout> Chips,
+    IReadOnlyList<ExtraDevice>? ExtraDevices = null,
+    bool LegacyPhandles = false);
+
+/// <summary>One POWER9 chip: a GPU PHB domain behind which the GPUs sit, and its NPU PHB domain.</summary>
+/// <param name="AtsdCount">Entries in the NPU PHB's ibm,mmio-atsd (8 on current skiboot, 1 on old).</param>
+/// <param name="GpuRamBase">Host address of the first GPU's 128 GiB RAM window; the next GPUs follow at 128 GiB steps.</param>
+public sealed record ChipLayout(
+    int ChipId,
+    int GpuDomain,
+    int NpuDomain,
+    ulong NpuMmioBase,
+    int AtsdCount,
+    ulong GpuRamBase,
+    int CpuNode,
+    IReadOnlyList<GpuLayout> Gpus);
+
+/// <summary>One V100 and its links. Bridges are NpuDomain:00:{index on chip}.{link}.</summary>
+/// <param name="BridgeIommuGroup">When set, the bridges' IOMMU group differs from the GPU's (a broken host).</param>
+/// <param name="Defects">Optional defects: see <see cref="GpuDefect"/>.</param>
+public sealed record GpuLayout(
+    int Bus,
+    int Links,
+    int IommuGroup,
+    int RamNumaNode,
+    string Driver = "vfio-pci",
+    string BridgeDriver = "vfio-pci",
+    int? BridgeIommuGroup = null,
+    IReadOnlyList<string>? Defects = null);
+
+/// <summary>A PCI device that is none of the NVLink2 parts (NICs, switch ports, a PCIe GPU on x86).</summary>
+public sealed record ExtraDevice(string Address, int Vendor, int Device, int Class, int? IommuGroup, string? Driver, int NumaNode = 0);
+
+/// <summary>The defects a layout can ask for, so the findings have something real to find.</summary>
+public static class GpuDefect
+{
+    public const string MissingNvlinkSpeedOnLink1 = "missing-nvlink-speed";
+    public const string BridgeMissingFromPciLink1 = "bridge-missing-from-pci";
+    public const string TgtMismatchOnLink1 = "tgt-mismatch";
+    public const string GpuRamOnline = "gpu-ram-online";
+    public const string GpuNotListingLink1 = "bridge-not-listed";
+    public const string TruncatedTgtOnLink0 = "truncated-tgt";
+    public const string DanglingOfNodeOnLink0 = "dangling-of-node";
+    public const string OfNodeLoopOnLink1 = "of-node-loop";
+
+    public static IReadOnlyList<string> All { get; } =
+    [
+        MissingNvlinkSpeedOnLink1, BridgeMissingFromPciLink1, TgtMismatchOnLink1, GpuRamOnline,
+        GpuNotListingLink1, TruncatedTgtOnLink0, DanglingOfNodeOnLink0, OfNodeLoopOnLink1,
+    ];
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true,
+    ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true,
+    RespectNullableAnnotations = true, RespectRequiredConstructorParameters = true)]
+[JsonSerializable(typeof(HostLayout))]
+public sealed partial class HostLayoutJsonContext : JsonSerializerContext;
