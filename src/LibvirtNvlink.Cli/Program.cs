@@ -13,6 +13,8 @@ public static class Program
         {
             TopologyCommand.Create(),
             SimulateHostCommand.Create(),
+            TransformCommand.Create(),
+            ExplainCommand.Create(),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -1,0 +1,59 @@
+using System.CommandLine;
+using LibvirtNvlink.Domain;
+using LibvirtNvlink.HostAccess;
+using LibvirtNvlink.Libvirt;
+
+namespace LibvirtNvlink.Cli.Commands;
+
+/// <summary>Options and input handling shared by the commands that read a domain XML.</summary>
+internal static class DomainInput
+{
+    public static Argument<string> File() => new("file")
+    {
+        Description = "The domain XML file, or - (the default) for standard input",
+        DefaultValueFactory = _ => "-",
+    };
+
+    public static Option<string?> LibvirtVersionOption() => new("--libvirt-version")
+    {
+        Description = "The libvirt version that will run the domain (default: the libvirt installed here, else 9.0.0 assumed)",
+    };
+
+    /// <exception cref="UsageException">Unreadable file or malformed version.</exception>
+    public static string Read(string file)
+    {
+        try
+        {
+            return file == "-" ? Console.In.ReadToEnd() : System.IO.File.ReadAllText(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"cannot read {file}: {e.Message}");
+        }
+    }
+
+    public static TargetLibvirt Target(string? option)
+    {
+        if (option is null) return LibvirtLibrary.ResolveTarget(null);
+        if (!LibvirtVersion.TryParse(option, out var v))
+        {
+            throw new UsageException($"--libvirt-version '{option}' is not a version like 9.0.0");
+        }
+        return LibvirtLibrary.ResolveTarget(v);
+    }
+
+    public static Topology.HostTopology Host(string hostRoot)
+    {
+        try
+        {
+            return HostDiscovery.Discover(new HostRoot(hostRoot));
+        }
+        catch (HostRootException e)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+}
+
+/// <summary>Bad usage or unreadable input: exit 2, nothing written.</summary>
+internal sealed class UsageException(string message) : Exception(message);

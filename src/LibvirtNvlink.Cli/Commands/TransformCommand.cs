@@ -1,0 +1,70 @@
+using System.CommandLine;
+using LibvirtNvlink.HostAccess;
+using LibvirtNvlink.Text;
+using LibvirtNvlink.Transform;
+using LibvirtNvlink.Xml;
+
+namespace LibvirtNvlink.Cli.Commands;
+
+internal static class TransformCommand
+{
+    public static Command Create()
+    {
+        var file = DomainInput.File();
+        var hostRoot = CommonOptions.HostRoot();
+        var memlock = new Option<string>("--memlock")
+        {
+            Description = "auto: write <hard_limit> only when the target libvirt cannot compute the NVLink2 limit; write: always; never",
+            DefaultValueFactory = _ => "auto",
+        };
+        memlock.AcceptOnlyFromAmong("auto", "write", "never");
+        var undo = new Option<bool>("--undo") { Description = "Remove exactly what an earlier transform added (recorded in <metadata>)" };
+        var output = new Option<string?>("--output", "-o") { Description = "Write the result atomically to this file instead of standard output" };
+        var diff = new Option<bool>("--diff", "--dry-run") { Description = "Print a unified diff of the change instead of the XML; write nothing" };
+        var version = DomainInput.LibvirtVersionOption();
+        var cmd = new Command("transform", "Complete a domain XML for NVLink2 passthrough before virsh define")
+        {
+            file, hostRoot, memlock, undo, output, diff, version,
+        };
+        cmd.SetAction(parse =>
+        {
+            try
+            {
+                var inputName = parse.GetValue(file)!;
+                var xml = DomainInput.Read(inputName);
+                TransformResult result;
+                if (parse.GetValue(undo))
+                {
+                    result = Nv2DomainTransformer.Undo(xml);
+                }
+                else
+                {
+                    var host = DomainInput.Host(parse.GetValue(hostRoot)!);
+                    var mode = parse.GetValue(memlock) switch { "write" => MemlockMode.Write, "never" => MemlockMode.Never, _ => MemlockMode.Auto };
+                    result = Nv2DomainTransformer.Transform(xml, host, new TransformOptions(mode, DomainInput.Target(parse.GetValue(version))));
+                }
+                foreach (var m in result.Messages) Console.Error.WriteLine(m);
+                if (parse.GetValue(diff))
+                {
+                    var name = inputName == "-" ? "stdin" : inputName;
+                    Console.Out.Write(UnifiedDiff.Create(xml, result.Xml, name, name + (parse.GetValue(undo) ? " (undone)" : " (transformed)")));
+                }
+                else if (parse.GetValue(output) is { } path)
+                {
+                    AtomicFile.WriteAllText(path, result.Xml);
+                }
+                else
+                {
+                    Console.Out.Write(result.Xml);
+                }
+                return ExitCodes.Ok;
+            }
+            catch (Exception e) when (e is UsageException or DomainXmlException or TransformException or IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"libvirt-nvlink transform: {e.Message}");
+                return ExitCodes.Usage;
+            }
+        });
+        return cmd;
+    }
+}
