@@ -23,7 +23,16 @@ public static class XmlLayout
     {
         var indent = IndentOf(anchor);
         Format(added, indent, UnitNear(anchor));
-        anchor.AddBeforeSelf(added, new XText("\n" + indent));
+        // Repeat the anchor's own leading whitespace after the new element, so that Remove (which takes the
+        // whitespace before an element) leaves exactly the original text.
+        if (anchor.PreviousNode is XText ws and not XCData && string.IsNullOrWhiteSpace(ws.Value))
+        {
+            anchor.AddBeforeSelf(added, new XText(ws.Value));
+        }
+        else
+        {
+            anchor.AddBeforeSelf(added);
+        }
     }
 
     /// <summary>Appends <paramref name="added"/> as the last element child of <paramref name="parent"/>.</summary>
