@@ -1,0 +1,45 @@
+using BenchmarkDotNet.Attributes;
+using LibvirtNvlink.Domain;
+using LibvirtNvlink.HostAccess;
+using LibvirtNvlink.Simulation;
+using LibvirtNvlink.Topology;
+using LibvirtNvlink.Transform;
+
+namespace LibvirtNvlink.Benchmarks;
+
+/// <summary>Transform of a 6-GPU domain (the six-gpus golden input) against the 6-GPU example host, in-process.</summary>
+[MemoryDiagnoser]
+public class TransformBenchmarks
+{
+    private string _root = "";
+    private string _input = "";
+    private string _complete = "";
+    private HostTopology _host = null!;
+    private readonly TransformOptions _options = new(MemlockMode.Write, new TargetLibvirt(new LibvirtVersion(9, 0, 0), TargetLibvirt.FromOption));
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _root = Path.Combine(Path.GetTempPath(), "bench-transform-" + Environment.ProcessId);
+        if (Directory.Exists(_root)) Directory.Delete(_root, true);
+        SimulatedHostWriter.Write(BuiltInLayouts.Witherspoon6Gpu, _root);
+        _host = HostDiscovery.Discover(new HostRoot(_root));
+        var dir = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(dir, "LibvirtNvlink.sln"))) dir = Path.GetDirectoryName(dir)!;
+        _input = File.ReadAllText(Path.Combine(dir, "tests/LibvirtNvlink.Tests/Golden/six-gpus-in.xml"));
+        _complete = Nv2DomainTransformer.Transform(_input, _host, _options).Xml;
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => Directory.Delete(_root, true);
+
+    [Benchmark]
+    public int Transform_6gpu_domain() => Nv2DomainTransformer.Transform(_input, _host, _options).Xml.Length;
+
+    [Benchmark]
+    public bool Transform_already_complete_6gpu_domain() => Nv2DomainTransformer.Transform(_complete, _host, _options).Changed;
+
+    [Benchmark]
+    public int Discover_and_transform_6gpu_domain() =>
+        Nv2DomainTransformer.Transform(_input, HostDiscovery.Discover(new HostRoot(_root)), _options).Xml.Length;
+}
