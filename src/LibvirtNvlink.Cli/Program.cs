@@ -15,6 +15,7 @@ public static class Program
             SimulateHostCommand.Create(),
             TransformCommand.Create(),
             ExplainCommand.Create(),
+            InstallHookCommand.Create(),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -25,36 +25,49 @@ public static class PciSysfsReader
     /// <summary>Reads one device, or null when it is not present on this host.</summary>
     public static PciDevice? Read(HostRoot root, PciAddress address, string? dtBaseRealPath, List<Finding> findings)
     {
-        var dir = $"{DevicesPath}/{address}";
+        var link = $"{DevicesPath}/{address}";
         var at = address.ToString();
-        if (!root.Exists(dir))
+        string dir;
+        try
         {
-            if (root.IsSymlink(dir))
+            // The device directory, physically: reading through it avoids the kernel walking the bus link again,
+            // and it is what a relative of_node link is relative to.
+            dir = SymlinkResolver.ResolveLast(root.Map(link));
+        }
+        catch (ErrnoException e)
+        {
+            findings.Add(new Finding(Severity.Error, e.Errno == ErrnoException.ELOOP ? "symlink-loop" : "dangling-link", at,
+                $"{root.Map(link)} cannot be resolved: {ErrnoException.Describe(e.Errno)}."));
+            return null;
+        }
+        if (!LibcInterop.Exists(dir))
+        {
+            if (root.IsSymlink(link))
             {
                 findings.Add(new Finding(Severity.Error, "dangling-link", at,
-                    $"{root.Map(dir)} is a symlink to nothing (or a symlink loop); the device cannot be read."));
+                    $"{root.Map(link)} is a symlink to nothing ({dir}); the device cannot be read."));
             }
             return null;
         }
-        var vendor = Hex(root, dir + "/vendor", at, findings);
-        var device = Hex(root, dir + "/device", at, findings);
-        var cls = Hex(root, dir + "/class", at, findings);
+        var vendor = Hex(dir + "/vendor", at, findings);
+        var device = Hex(dir + "/device", at, findings);
+        var cls = Hex(dir + "/class", at, findings);
         if (vendor is null || device is null) return null;
 
         int? numa = null;
-        if (Text(root, dir + "/numa_node", at, findings) is { } n &&
+        if (Text(dir + "/numa_node", at, findings) is { } n &&
             int.TryParse(n, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var nn) && nn >= 0)
         {
             numa = nn;
         }
-        var driver = root.LinkName(dir + "/driver");
+        var driver = LinkName(dir + "/driver");
         int? group = null;
-        if (root.LinkName(dir + "/iommu_group") is { } g &&
+        if (LinkName(dir + "/iommu_group") is { } g &&
             int.TryParse(g, NumberStyles.None, CultureInfo.InvariantCulture, out var gi))
         {
             group = gi;
         }
-        var ofNode = dtBaseRealPath is null ? null : OfNode(root, dir + "/of_node", dtBaseRealPath, at, findings);
+        var ofNode = dtBaseRealPath is null ? null : OfNode(dir + "/of_node", dtBaseRealPath, at, findings);
         return new PciDevice(address, vendor.Value, device.Value, cls ?? 0, driver, group, numa, ofNode);
     }
 
@@ -65,18 +78,29 @@ public static class PciSysfsReader
         catch (ErrnoException) { return null; }
     }
 
-    private static string? OfNode(HostRoot root, string linkPath, string dtBase, string at, List<Finding> findings)
+    private static string? OfNode(string linkPath, string dtBase, string at, List<Finding> findings)
     {
-        if (!root.IsSymlink(linkPath) && !root.Exists(linkPath)) return null;
         string real;
         try
         {
-            real = root.RealPath(linkPath);
+            if (LibcInterop.ReadLink(linkPath) is null) return null;
+            real = SymlinkResolver.ResolveLast(linkPath);
+        }
+        catch (ErrnoException e) when (e.Errno == ErrnoException.ENOENT)
+        {
+            return null;
         }
         catch (ErrnoException e)
         {
             findings.Add(new Finding(Severity.Error, e.Errno == ErrnoException.ELOOP ? "symlink-loop" : "dangling-link", at,
-                $"{root.Map(linkPath)} cannot be resolved: {ErrnoException.Describe(e.Errno)}. The device's device-tree " +
+                $"{linkPath} cannot be resolved: {ErrnoException.Describe(e.Errno)}. The device's device-tree " +
+                "node is unknown, so its NVLink2 wiring cannot be read."));
+            return null;
+        }
+        if (!LibcInterop.Exists(real))
+        {
+            findings.Add(new Finding(Severity.Error, "dangling-link", at,
+                $"{linkPath} cannot be resolved: it points to {real}, which does not exist. The device's device-tree " +
                 "node is unknown, so its NVLink2 wiring cannot be read."));
             return null;
         }
@@ -84,32 +108,44 @@ public static class PciSysfsReader
         if (!real.StartsWith(dtBase + "/", StringComparison.Ordinal))
         {
             findings.Add(new Finding(Severity.Error, "of-node-outside-tree", at,
-                $"{root.Map(linkPath)} resolves to {real}, outside the device tree at {dtBase}."));
+                $"{linkPath} resolves to {real}, outside the device tree at {dtBase}."));
             return null;
         }
         return real[dtBase.Length..];
     }
 
-    private static string? Text(HostRoot root, string path, string at, List<Finding> findings)
+    private static string? LinkName(string path)
     {
         try
         {
-            return root.ReadText(path);
+            return LibcInterop.ReadLink(path) is { } target ? Path.GetFileName(target.TrimEnd('/')) : null;
         }
-        catch (IOException e)
+        catch (ErrnoException)
         {
-            findings.Add(new Finding(Severity.Error, "unreadable-file", at, $"Cannot read {root.Map(path)}: {e.Message}"));
             return null;
         }
     }
 
-    private static int? Hex(HostRoot root, string path, string at, List<Finding> findings)
+    private static string? Text(string path, string at, List<Finding> findings)
     {
-        var t = Text(root, path, at, findings);
+        try
+        {
+            return LibcInterop.ReadSmallFile(path, HostRoot.MaxFileBytes) is { } b ? System.Text.Encoding.UTF8.GetString(b).Trim() : null;
+        }
+        catch (IOException e)
+        {
+            findings.Add(new Finding(Severity.Error, "unreadable-file", at, $"Cannot read {path}: {e.Message}"));
+            return null;
+        }
+    }
+
+    private static int? Hex(string path, string at, List<Finding> findings)
+    {
+        var t = Text(path, at, findings);
         if (t is null) return null;
         var digits = t.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? t[2..] : t;
         if (int.TryParse(digits, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var v)) return v;
-        findings.Add(new Finding(Severity.Error, "bad-sysfs-value", at, $"{root.Map(path)} holds '{t}', not a hex number."));
+        findings.Add(new Finding(Severity.Error, "bad-sysfs-value", at, $"{path} holds '{t}', not a hex number."));
         return null;
     }
 }

@@ -13,6 +13,7 @@ public sealed class SysfsDeviceTree : IDeviceTree
     private readonly HostRoot _root;
     private Dictionary<uint, string>? _phandles;
 
+
     public SysfsDeviceTree(HostRoot root) => _root = root;
 
     public static bool IsPresent(HostRoot root) => Directory.Exists(root.Map(BasePath));
@@ -34,18 +35,44 @@ public sealed class SysfsDeviceTree : IDeviceTree
 
     public string? ResolvePhandle(uint phandle)
     {
-        _phandles ??= BuildIndex();
+        // NVLink2 phandles point at PCI host bridges' subtrees, xscom NPU link nodes and memory nodes. Index those
+        // first; a real POWER9 tree has thousands of other nodes (CPUs, xscom units) a full walk would read.
+        if (_likely is null)
+        {
+            _likely = new Dictionary<uint, string>();
+            foreach (var top in TopLevelNodes().Where(n => n.StartsWith("pciex@", StringComparison.Ordinal) ||
+                                                           n.StartsWith("memory@", StringComparison.Ordinal) ||
+                                                           n.StartsWith("xscom@", StringComparison.Ordinal)))
+            {
+                Walk("/" + top, _likely);
+            }
+        }
+        if (_likely.TryGetValue(phandle, out var path)) return path;
+        if (_phandles is null)
+        {
+            _phandles = new Dictionary<uint, string>();
+            Walk("/", _phandles);
+        }
         return _phandles.GetValueOrDefault(phandle);
+    }
+
+    private Dictionary<uint, string>? _likely;
+
+    private IEnumerable<string> TopLevelNodes()
+    {
+        var dir = new DirectoryInfo(_root.Map(BasePath));
+        try { return [.. dir.EnumerateDirectories().Where(d => d.LinkTarget is null).Select(d => d.Name)]; }
+        catch (IOException) { return []; }
+        catch (UnauthorizedAccessException) { return []; }
     }
 
     private static string PropertyPath(string nodePath, string name) =>
         BasePath + (nodePath == "/" ? "" : nodePath) + "/" + name;
 
-    private Dictionary<uint, string> BuildIndex()
+    private void Walk(string start, Dictionary<uint, string> index)
     {
-        var index = new Dictionary<uint, string>();
         var pending = new Stack<string>();
-        pending.Push("/");
+        pending.Push(start);
         while (pending.Count > 0)
         {
             var node = pending.Pop();
@@ -72,6 +99,5 @@ public sealed class SysfsDeviceTree : IDeviceTree
                 pending.Push(DtPath.Combine(node, child.Name));
             }
         }
-        return index;
     }
 }

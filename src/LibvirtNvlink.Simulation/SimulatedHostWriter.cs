@@ -66,6 +66,7 @@ public sealed class SimulatedHostWriter
         Directory.CreateDirectory(_root);
         WriteText("proc/sys/kernel/osrelease", _layout.KernelRelease);
         Directory.CreateDirectory(Full("sys/bus/pci/devices"));
+        WriteText("sys/bus/pci/drivers_probe", "");
         Directory.CreateDirectory(Full("sys/kernel/iommu_groups"));
         Directory.CreateDirectory(Full("dev/vfio"));
         WriteText("dev/vfio/vfio", "");
@@ -212,10 +213,17 @@ public sealed class SimulatedHostWriter
         WriteText($"{dir}/device", $"0x{device:x4}");
         WriteText($"{dir}/class", $"0x{cls:x6}");
         WriteText($"{dir}/numa_node", numa.ToString(CultureInfo.InvariantCulture));
+        // Writable attributes as the kernel has them (empty here: a simulated host only records what is written).
+        WriteText($"{dir}/driver_override", "(null)");
         Link($"sys/bus/pci/devices/{a}", dir);
         if (driver is not null)
         {
             Directory.CreateDirectory(Full($"sys/bus/pci/drivers/{driver}"));
+            if (!File.Exists(Full($"sys/bus/pci/drivers/{driver}/unbind")))
+            {
+                WriteText($"sys/bus/pci/drivers/{driver}/bind", "");
+                WriteText($"sys/bus/pci/drivers/{driver}/unbind", "");
+            }
             Link($"{dir}/driver", $"sys/bus/pci/drivers/{driver}");
             Link($"sys/bus/pci/drivers/{driver}/{a}", dir);
         }

@@ -1,0 +1,41 @@
+using BenchmarkDotNet.Attributes;
+using LibvirtNvlink.HookWorker;
+using LibvirtNvlink.HostAccess;
+using LibvirtNvlink.Simulation;
+
+namespace LibvirtNvlink.Benchmarks;
+
+/// <summary>The worker's prepare for a complete 6-GPU domain on the 6-GPU example host, in-process (no start-up).</summary>
+[MemoryDiagnoser]
+public class HookBenchmarks
+{
+    private string _root = "";
+    private string _xml = "";
+    private HookEnvironment _env = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _root = Path.Combine(Path.GetTempPath(), "bench-hook-" + Environment.ProcessId);
+        if (Directory.Exists(_root)) Directory.Delete(_root, true);
+        SimulatedHostWriter.Write(BuiltInLayouts.Witherspoon6Gpu, _root);
+        var dir = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(dir, "LibvirtNvlink.sln"))) dir = Path.GetDirectoryName(dir)!;
+        _xml = File.ReadAllText(Path.Combine(dir, "tests/LibvirtNvlink.Tests/Golden/six-gpus-out.xml"));
+        var state = Path.Combine(_root, "state");
+        _env = HookEnvironment.FromVariables(name => name switch
+        {
+            "LIBVIRT_NVLINK_HOST_ROOT" => _root,
+            "LIBVIRT_NVLINK_CONFIG" => Path.Combine(_root, "no-config.xml"),
+            "LIBVIRT_NVLINK_STATE_DIR" => state,
+            "LIBVIRT_NVLINK_LOCK_DIR" => state,
+            _ => null,
+        });
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => Directory.Delete(_root, true);
+
+    [Benchmark]
+    public int Prepare_6gpu_domain() => new HookDispatcher(_env, TextWriter.Null).Run(["six", "prepare", "begin", "-"], _xml);
+}

@@ -1,0 +1,48 @@
+using System.CommandLine;
+using LibvirtNvlink.Domain;
+using LibvirtNvlink.HostAccess;
+
+namespace LibvirtNvlink.Cli.Commands;
+
+internal static class InstallHookCommand
+{
+    public static Command Create()
+    {
+        var hooksDir = new Option<string>("--hooks-dir") { Description = "libvirt's hook directory", DefaultValueFactory = _ => "/etc/libvirt/hooks" };
+        var binary = new Option<string?>("--hook-binary") { Description = "The libvirt-nvlink-hook binary to install (default: next to this program)" };
+        var uninstall = new Option<bool>("--uninstall") { Description = "Remove the hook (and give back a chained qemu script)" };
+        var version = DomainInput.LibvirtVersionOption();
+        var cmd = new Command("install-hook", "Install the qemu hook into libvirt (qemu.d/50-libvirt-nvlink; a dispatcher for libvirt < 6.5)")
+        {
+            hooksDir, binary, uninstall, version,
+        };
+        cmd.SetAction(parse =>
+        {
+            try
+            {
+                var installer = new HookInstaller(parse.GetValue(hooksDir)!, DispatcherScript());
+                var lines = parse.GetValue(uninstall)
+                    ? installer.Uninstall()
+                    : installer.Install(
+                        parse.GetValue(binary) ?? Path.Combine(AppContext.BaseDirectory, "libvirt-nvlink-hook"),
+                        DomainInput.Target(parse.GetValue(version)).Version);
+                foreach (var l in lines) Console.Out.WriteLine(l);
+                return ExitCodes.Ok;
+            }
+            catch (Exception e) when (e is UsageException or IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"libvirt-nvlink install-hook: {e.Message}");
+                return ExitCodes.Usage;
+            }
+        });
+        return cmd;
+    }
+
+    private static string DispatcherScript()
+    {
+        using var stream = typeof(InstallHookCommand).Assembly.GetManifestResourceStream("LibvirtNvlink.Cli.qemu-dispatcher.sh")
+                           ?? throw new InvalidOperationException("the dispatcher script is not embedded");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}

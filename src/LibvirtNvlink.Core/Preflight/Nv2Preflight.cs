@@ -1,0 +1,240 @@
+using System.Globalization;
+using LibvirtNvlink.Domain;
+using LibvirtNvlink.Memlock;
+using LibvirtNvlink.Pci;
+using LibvirtNvlink.Topology;
+using LibvirtNvlink.Vfio;
+
+namespace LibvirtNvlink.Preflight;
+
+/// <summary>Host facts the preflight needs beyond the topology; each may be unknown.</summary>
+/// <param name="QemuVersion">The emulator's version, e.g. (7, 2), from libvirt's capability cache.</param>
+/// <param name="ProcessesHoldingGpus">Names of host processes that keep GPUs open (nvidia-persistenced).</param>
+/// <param name="BoundByHook">Devices the hook itself will bind to vfio-pci (config bind-managed-no).</param>
+public sealed record PreflightFacts(
+    TargetLibvirt Libvirt,
+    string? KernelRelease,
+    (int Major, int Minor)? QemuVersion,
+    IReadOnlyList<string> ProcessesHoldingGpus,
+    IReadOnlyList<VfioGroupProbe> VfioProbes,
+    IReadOnlySet<PciAddress> BoundByHook);
+
+/// <summary>
+/// Everything that must hold before libvirt launches QEMU for a domain with NVLink2 GPUs, as findings that name
+/// the domain, the device and the fix. Pure: the caller gathers the facts.
+/// </summary>
+public static class Nv2Preflight
+{
+    private static readonly string[] VfioFriendlyDrivers = ["vfio-pci", "pci-stub"];
+
+    /// <summary>The NV2 GPUs and bridges of this host that the domain assigns; empty means "not our business".</summary>
+    public static IReadOnlyList<PciHostdev> Nv2Hostdevs(DomainDefinition d, HostTopology host) =>
+        [.. d.PciHostdevs().Where(h => !h.FromInterface && host.OwningGpu(h.Source) is not null)];
+
+    public static IReadOnlyList<Finding> Check(DomainDefinition d, HostTopology host, PreflightFacts facts)
+    {
+        var name = d.Name;
+        var findings = new List<Finding>();
+        var hostdevs = d.PciHostdevs().Where(h => !h.FromInterface).ToList();
+        var bySource = hostdevs.GroupBy(h => h.Source).ToDictionary(g => g.Key, g => g.First());
+        var gpus = hostdevs.Select(h => host.OwningGpu(h.Source)).OfType<NvGpu>().DistinctBy(g => g.Address).OrderBy(g => g.Address).ToList();
+        if (gpus.Count == 0) return findings;
+
+        if (!d.IsPseries)
+        {
+            findings.Add(Error("not-pseries", gpus[0].Address, $"Domain '{name}' assigns NVLink2 GPU {gpus[0].Address} but is not a ppc64 pseries guest; only pseries can use NVLink2."));
+        }
+
+        CheckCompleteness(name, gpus, bySource, host, findings);
+        CheckPlacement(name, gpus, hostdevs, bySource, host, findings);
+        CheckGroups(name, gpus, bySource, host, facts, findings);
+        CheckGpuState(name, gpus, bySource, facts, findings);
+        CheckMemlock(d, host, facts, findings);
+        CheckPlatform(d, facts, findings);
+        foreach (var probe in facts.VfioProbes)
+        {
+            findings.AddRange(VfioNv2Checks.Check(name, probe, host));
+        }
+        return findings;
+    }
+
+    private static void CheckCompleteness(string name, List<NvGpu> gpus, Dictionary<PciAddress, PciHostdev> bySource, HostTopology host, List<Finding> findings)
+    {
+        foreach (var gpu in gpus)
+        {
+            if (!bySource.ContainsKey(gpu.Address))
+            {
+                findings.Add(Warning("bridge-without-gpu", gpu.Address,
+                    $"Domain '{name}' assigns NVLink2 bridge(s) of GPU {gpu.Address} but not the GPU; the links are useless without it."));
+                continue;
+            }
+            var missing = gpu.Bridges.Where(b => !bySource.ContainsKey(b)).ToList();
+            if (missing.Count > 0 || !gpu.HasAllBridges)
+            {
+                var what = missing.Count > 0 ? string.Join(", ", missing) : "(bridges missing from the host's PCI)";
+                findings.Add(Error("incomplete-nv2-gpu", gpu.Address,
+                    $"Domain '{name}' assigns GPU {gpu.Address} without its NVLink2 bridge(s) {what}: the guest would get no GPU RAM " +
+                    $"and no ATS. Complete the definition with 'libvirt-nvlink apply --domain {name}' (or transform and virsh define), then start again."));
+            }
+        }
+    }
+
+    private static void CheckPlacement(string name, List<NvGpu> gpus, List<PciHostdev> hostdevs, Dictionary<PciAddress, PciHostdev> bySource, HostTopology host, List<Finding> findings)
+    {
+        foreach (var gpu in gpus.Where(g => bySource.ContainsKey(g.Address)))
+        {
+            var members = gpu.Bridges.Prepend(gpu.Address).Where(bySource.ContainsKey).Select(a => bySource[a]).ToList();
+            var buses = members.Where(m => m.GuestAddress is not null).Select(m => m.GuestAddress!.Value.Bus).Distinct().ToList();
+            if (buses.Count > 1)
+            {
+                findings.Add(Error("split-phb", gpu.Address,
+                    $"Domain '{name}': GPU {gpu.Address} and its bridges sit on different guest PHBs (buses {string.Join(", ", buses.Select(b => "0x" + b.ToString("x2", CultureInfo.InvariantCulture)))}); " +
+                    "QEMU pairs them per PHB. Put them on one bus ('libvirt-nvlink transform' explains how) and start again."));
+            }
+            else if (buses is [0])
+            {
+                findings.Add(Error("default-phb", gpu.Address,
+                    $"Domain '{name}': GPU {gpu.Address} sits on the default PHB (bus 0x00) with the emulated devices; give it a PHB of its own " +
+                    "(delete its <address> lines and run 'libvirt-nvlink transform')."));
+            }
+        }
+        var nv2Buses = gpus.SelectMany(g => g.Bridges.Prepend(g.Address)).Where(bySource.ContainsKey)
+            .Select(a => bySource[a].GuestAddress?.Bus).OfType<int>().Distinct();
+        foreach (var bus in nv2Buses)
+        {
+            var groups = hostdevs.Where(h => h.GuestAddress?.Bus == bus).Select(h => host.IommuGroupOf(h.Source)).OfType<int>().Distinct().Order().ToList();
+            if (groups.Count > 1)
+            {
+                findings.Add(Error("phb-mixes-groups", gpus[0].Address,
+                    $"Domain '{name}': guest PHB bus 0x{bus:x2} holds devices of host IOMMU groups {string.Join(", ", groups)}; QEMU's NVLink2 ATSD " +
+                    "support needs one IOMMU group per PHB. Move each group to its own pci-root (spapr-pci-host-bridge)."));
+            }
+        }
+    }
+
+    private static void CheckGroups(string name, List<NvGpu> gpus, Dictionary<PciAddress, PciHostdev> bySource, HostTopology host, PreflightFacts facts, List<Finding> findings)
+    {
+        var groups = gpus.Select(g => g.IommuGroup).OfType<int>().Distinct().Order();
+        foreach (var group in groups)
+        {
+            foreach (var member in host.IommuGroupMembers(group))
+            {
+                var device = host.Devices[member];
+                var driver = device.Driver;
+                if (driver is null || VfioFriendlyDrivers.Contains(driver) || facts.BoundByHook.Contains(member)) continue;
+                if (bySource.TryGetValue(member, out var hd))
+                {
+                    if (hd.Managed == "yes") continue;
+                    findings.Add(Error("host-driver-managed-no", member,
+                        $"Domain '{name}': {member} is bound to '{driver}' and its hostdev is managed='no', so libvirt will not rebind it. " +
+                        $"Run 'virsh nodedev-detach pci_{member.ToString().Replace(':', '_').Replace('.', '_')}' (or set managed='yes') and start again."));
+                }
+                else
+                {
+                    findings.Add(Error("group-not-viable", member,
+                        $"Domain '{name}': IOMMU group {group} is not viable: {member} is in it, not assigned to this domain, and bound to '{driver}'. " +
+                        "VFIO needs every device of the group on vfio-pci or no driver: detach it (virsh nodedev-detach) or assign it too."));
+                }
+            }
+        }
+    }
+
+    private static void CheckGpuState(string name, List<NvGpu> gpus, Dictionary<PciAddress, PciHostdev> bySource, PreflightFacts facts, List<Finding> findings)
+    {
+        foreach (var gpu in gpus.Where(g => bySource.ContainsKey(g.Address)))
+        {
+            if (gpu.Memory is { OnlineOnHost: true } m)
+            {
+                findings.Add(Error("gpu-ram-online", gpu.Address,
+                    $"Domain '{name}': the RAM of GPU {gpu.Address} is online on the host (NUMA node {m.NumaNode}), so it cannot be passed through. " +
+                    "Stop nvidia-persistenced, unload the nvidia driver, and start again."));
+            }
+            if (gpu.Driver == "nvidia" && facts.ProcessesHoldingGpus.Count > 0)
+            {
+                findings.Add(Error("gpu-held", gpu.Address,
+                    $"Domain '{name}': GPU {gpu.Address} is held by host process(es) {string.Join(", ", facts.ProcessesHoldingGpus)}; libvirt cannot detach it. " +
+                    "Run 'systemctl stop nvidia-persistenced' and start again."));
+            }
+        }
+    }
+
+    private static void CheckMemlock(DomainDefinition d, HostTopology host, PreflightFacts facts, List<Finding> findings)
+    {
+        var name = d.Name;
+        if (!d.IsPpc64 || d.VirtType != "kvm")
+        {
+            findings.Add(new Finding(Severity.Info, "memlock-not-applicable", name,
+                $"Domain '{name}' is type='{d.VirtType}': libvirt's NVLink2 locked-memory formula applies to KVM only; not checked."));
+            return;
+        }
+        var pci = new TopologyPciFacts(host);
+        var actual = MemlockCalculator.Calculate(d, pci, facts.Libvirt.Version);
+        var requirementVersion = facts.Libvirt.Version < LibvirtVersion.Nv2Memlock ? LibvirtVersion.Nv2Memlock : facts.Libvirt.Version;
+        var required = MemlockCalculator.Calculate(d, pci, requirementVersion, ignoreHardLimit: true);
+        if (!actual.Unlimited && actual.Bytes < required.Bytes)
+        {
+            findings.Add(new Finding(Severity.Error, "memlock-too-low", name,
+                $"Domain '{name}': libvirt {facts.Libvirt.Version} will limit QEMU's locked memory to {actual.Bytes} bytes ({actual.Rule}), below the " +
+                $"{required.Bytes} bytes NVLink2 needs ({required.Rule}, {required.PhbCount} PHBs); the guest would fail to map GPU RAM. " +
+                $"Set <memtune><hard_limit unit='KiB'>{required.Bytes >> 10}</hard_limit> ('libvirt-nvlink transform --memlock write' does it) and start again."));
+        }
+    }
+
+    private static void CheckPlatform(DomainDefinition d, PreflightFacts facts, List<Finding> findings)
+    {
+        var name = d.Name;
+        if (ParseKernel(facts.KernelRelease) is { } k)
+        {
+            if (k.Major > 5 || (k.Major == 5 && k.Minor >= 13))
+            {
+                findings.Add(new Finding(Severity.Error, "kernel-without-nvlink2", name,
+                    $"Domain '{name}': this host runs Linux {facts.KernelRelease}; Linux 5.13 removed vfio_pci_nvlink2, so NVLink2 GPUs cannot be passed " +
+                    "through with their RAM. Boot a 5.0–5.12 kernel (or a distribution kernel that carries the driver, e.g. RHEL 8)."));
+            }
+        }
+        else
+        {
+            findings.Add(new Finding(Severity.Info, "kernel-unknown", name, $"Domain '{name}': the kernel release could not be read; NVLink2 support not checked."));
+        }
+        if (facts.QemuVersion is { } q)
+        {
+            if (q.Major > 8 || (q.Major == 8 && q.Minor >= 2))
+            {
+                findings.Add(new Finding(Severity.Error, "qemu-without-nvlink2", name,
+                    $"Domain '{name}': QEMU {q.Major}.{q.Minor} removed spapr NVLink2 support (8.2); use QEMU 4.1–8.1 for NVLink2 guests."));
+            }
+        }
+        else
+        {
+            findings.Add(new Finding(Severity.Info, "qemu-unknown", name, $"Domain '{name}': the QEMU version is not in libvirt's capability cache; NVLink2 support of QEMU not checked."));
+        }
+        if (d.Machine is { } m && m.StartsWith("pseries-", StringComparison.Ordinal) &&
+            Version.TryParse(m["pseries-".Length..].Split('-')[0], out var mv) && mv < new Version(4, 1))
+        {
+            findings.Add(new Finding(Severity.Error, "machine-too-old", name,
+                $"Domain '{name}': machine type {m} predates NVLink2 (pseries-4.1); use machine='pseries' or pseries-4.1 or later."));
+        }
+    }
+
+    public static (int Major, int Minor)? ParseKernel(string? release)
+    {
+        if (string.IsNullOrWhiteSpace(release)) return null;
+        var parts = release.Trim().Split('.', '-');
+        return parts.Length >= 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var a) &&
+               int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var b)
+            ? (a, b)
+            : null;
+    }
+
+    private static Finding Error(string code, PciAddress device, string message) => new(Severity.Error, code, device.ToString(), message);
+
+    private static Finding Warning(string code, PciAddress device, string message) => new(Severity.Warning, code, device.ToString(), message);
+
+    /// <summary>The one short paragraph libvirt appends to the user's error.</summary>
+    public static string RefusalParagraph(string domain, IReadOnlyList<Finding> errors)
+    {
+        var first = errors.Take(2).Select(e => e.Message);
+        var more = errors.Count > 2 ? $" ({errors.Count - 2} more problem(s): run 'libvirt-nvlink check --domain {domain}'.)" : "";
+        return $"libvirt-nvlink refused to start '{domain}': {string.Join(" ", first)}{more}";
+    }
+}

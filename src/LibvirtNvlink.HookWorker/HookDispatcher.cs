@@ -1,0 +1,274 @@
+using LibvirtNvlink.Hook;
+using System.Globalization;
+using LibvirtNvlink.Config;
+using LibvirtNvlink.Domain;
+using LibvirtNvlink.HostAccess;
+using LibvirtNvlink.HostAccess.Vfio;
+using LibvirtNvlink.Memlock;
+using LibvirtNvlink.Pci;
+using LibvirtNvlink.Preflight;
+using LibvirtNvlink.Topology;
+using LibvirtNvlink.Vfio;
+using LibvirtNvlink.Xml;
+
+namespace LibvirtNvlink.HookWorker;
+
+/// <summary>
+/// Decides what one hook invocation does. It never writes stdout: for migrate and restore an empty answer keeps
+/// libvirt's XML, and we never change a guest's ABI.
+/// Every path returns an exit code; nothing here calls libvirt, starts a
+/// process, or waits on anything but small files.
+/// </summary>
+public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
+{
+    public const int Ok = 0;
+    public const int Refuse = 1;
+    public const int Usage = 2;
+
+    private HookConfig _config = HookConfig.Default;
+    private HookLog? _log;
+
+    /// <summary>Set when a watchdog should end the process: the configured timeout, once the slow path begins.</summary>
+    public Action<TimeSpan, HookInvocation, HookConfig>? ArmWatchdog { get; init; }
+
+    public int Run(IReadOnlyList<string> args, string domainXml)
+    {
+        if (!HookInvocation.TryParse(args, out var hook, out var usage))
+        {
+            stderr.WriteLine(usage);
+            return Usage;
+        }
+        if (!(hook.Is("prepare", "begin") || hook.Is("started", "begin") || hook.Is("release", "end") || hook.Is("reconnect", "begin")))
+        {
+            // start, stopped, migrate, restore, attach and anything newer: nothing to do, and for migrate/restore an
+            // empty stdout keeps libvirt's XML unchanged.
+            return Ok;
+        }
+        if (hook.Is("release", "end"))
+        {
+            // Release must undo even if the domain XML no longer shows why a change was made.
+            return Guarded(hook, () => Release(hook));
+        }
+        if (!MentionsPciHostdev(domainXml) || !AssignsDeviceOfInterest(domainXml, out var domain))
+        {
+            return Ok;
+        }
+        return Guarded(hook, () => hook.Op switch
+        {
+            "prepare" => Prepare(hook, domain!),
+            "started" => Started(hook, domain!),
+            _ => Reconnect(hook, domain!),
+        });
+    }
+
+    /// <summary>A substring test before any parsing: most domains on a host have no PCI hostdev at all.</summary>
+    public static bool MentionsPciHostdev(string xml) =>
+        xml.Contains("<hostdev", StringComparison.Ordinal) || xml.Contains("hostdev'", StringComparison.Ordinal) || xml.Contains("hostdev\"", StringComparison.Ordinal);
+
+    /// <summary>True when a PCI hostdev's source is an NVLink2 GPU or bridge or a Grace GPU, by its sysfs IDs only.</summary>
+    private bool AssignsDeviceOfInterest(string xml, out DomainDefinition? domain)
+    {
+        domain = null;
+        try
+        {
+            domain = DomainDefinition.Parse(xml, "the domain XML on stdin");
+            foreach (var h in domain.PciHostdevs())
+            {
+                var dir = $"/sys/bus/pci/devices/{h.Source}";
+                if (ReadHex(dir + "/vendor") is { } v && ReadHex(dir + "/device") is { } d && PciIds.IsOfInterest(v, d)) return true;
+            }
+            return false;
+        }
+        catch (DomainXmlException)
+        {
+            // Not ours to judge: libvirt produced it, and a hook that cannot read it must not block the guest.
+            return false;
+        }
+    }
+
+    private int? ReadHex(string hostPath)
+    {
+        try
+        {
+            var t = env.Host.ReadText(hostPath);
+            return t is not null && int.TryParse(t.StartsWith("0x", StringComparison.Ordinal) ? t[2..] : t, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var v) ? v : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private int Guarded(HookInvocation hook, Func<int> action)
+    {
+        try
+        {
+            LoadConfig();
+            ArmWatchdog?.Invoke(_config.Timeout, hook, _config);
+            return action();
+        }
+        catch (DomainXmlException e) when (e.Message.Contains(env.ConfigPath, StringComparison.Ordinal))
+        {
+            Log(hook, e.Message, error: true);
+            if (!hook.Is("prepare", "begin")) return Ok;
+            stderr.WriteLine($"libvirt-nvlink: {e.Message} Fix the file (schema: xml-schemas/libvirt-nvlink-config.xsd) and start again.");
+            return Refuse;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or DomainXmlException or FormatException or InvalidOperationException)
+        {
+            Log(hook, $"internal error: {e.Message}", error: true);
+            if (hook.Is("prepare", "begin") && _config.Policy == IncompletePolicy.Refuse)
+            {
+                stderr.WriteLine($"libvirt-nvlink could not check domain '{hook.Domain}' before it starts: {e.Message}. " +
+                                 "Fix the cause, or set <policy incomplete='warn'/> in /etc/libvirt-nvlink/config.xml to let it start unchecked.");
+                return Refuse;
+            }
+            return Ok;
+        }
+    }
+
+    private void LoadConfig()
+    {
+        if (File.Exists(env.ConfigPath))
+        {
+            _config = HookConfig.Parse(File.ReadAllText(env.ConfigPath), env.ConfigPath);
+        }
+        _log = new HookLog(_config.LogTarget == LogTarget.Syslog, _config.LogPath);
+    }
+
+    private void Log(HookInvocation hook, string message, bool error = false) =>
+        (_log ?? new HookLog(true, HookConfig.DefaultLogPath)).Write(hook.Domain, $"{hook.Op} {hook.SubOp}", message, error);
+
+    private int Prepare(HookInvocation hook, DomainDefinition domain)
+    {
+        var topology = HostDiscovery.Discover(env.Host);
+        if (Nv2Preflight.Nv2Hostdevs(domain, topology).Count == 0)
+        {
+            Log(hook, "no NVLink2 device of this host assigned; nothing to check");
+            return Ok;
+        }
+        var bound = BindManagedNo(hook, domain, topology);
+        if (bound.Count > 0) topology = HostDiscovery.Discover(env.Host);
+        var findings = Nv2Preflight.Check(domain, topology, Facts(domain, topology, bound, probeVfio: true));
+        foreach (var f in findings.Where(f => f.Severity != Severity.Info))
+        {
+            Log(hook, $"{Finding.SeverityName(f.Severity)} {f.Code} {f.Device}: {f.Message}", f.Severity == Severity.Error);
+        }
+        var errors = findings.Where(f => f.Severity == Severity.Error).ToList();
+        if (errors.Count == 0)
+        {
+            Log(hook, $"preflight passed ({findings.Count} note(s))");
+            return Ok;
+        }
+        if (_config.Policy == IncompletePolicy.Warn)
+        {
+            Log(hook, $"{errors.Count} error(s) found; starting anyway (policy warn)");
+            return Ok;
+        }
+        Log(hook, $"refused: {errors.Count} error(s)", error: true);
+        stderr.WriteLine(Nv2Preflight.RefusalParagraph(hook.Domain, errors));
+        return Refuse;
+    }
+
+    private int Reconnect(HookInvocation hook, DomainDefinition domain)
+    {
+        // A non-zero exit here makes libvirt kill a running guest: report, never refuse.
+        var topology = HostDiscovery.Discover(env.Host);
+        var findings = Nv2Preflight.Check(domain, topology, Facts(domain, topology, new HashSet<PciAddress>(), probeVfio: false));
+        foreach (var f in findings.Where(f => f.Severity == Severity.Error))
+        {
+            Log(hook, $"running guest has {f.Code} on {f.Device}: {f.Message}", error: true);
+        }
+        Log(hook, $"reconnected; {findings.Count(f => f.Severity == Severity.Error)} error finding(s) logged");
+        return Ok;
+    }
+
+    private int Started(HookInvocation hook, DomainDefinition domain)
+    {
+        var pidFile = Path.Combine(env.LibvirtQemuRunDirectory, hook.Domain + ".pid");
+        if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+        {
+            Log(hook, $"cannot verify the locked-memory limit: no pid in {pidFile}");
+            return Ok;
+        }
+        var actual = PlatformReader.MaxLockedMemory(pid);
+        var topology = HostDiscovery.Discover(env.Host);
+        var emulator = domain.Devices?.Element("emulator")?.Value ?? "/usr/bin/qemu-system-ppc64";
+        var target = TargetFromCache(PlatformReader.ReadLibvirtCache(env.LibvirtCapabilityCache, emulator).LibvirtNumber);
+        var version = target.Version < LibvirtVersion.Nv2Memlock ? LibvirtVersion.Nv2Memlock : target.Version;
+        var required = MemlockCalculator.Calculate(domain, new TopologyPciFacts(topology), version, ignoreHardLimit: true);
+        if (actual is null)
+        {
+            Log(hook, $"cannot read /proc/{pid}/limits");
+        }
+        else if (domain.VirtType == "kvm" && actual.Value < required.Bytes)
+        {
+            Log(hook, $"QEMU pid {pid} has Max locked memory {actual} bytes, below the {required.Bytes} bytes NVLink2 needs ({required.Rule}); " +
+                      "GPU RAM mappings may fail. Set <memtune><hard_limit> (libvirt-nvlink transform --memlock write).", error: true);
+        }
+        else
+        {
+            Log(hook, $"QEMU pid {pid} Max locked memory {(actual == ulong.MaxValue ? "unlimited" : actual + " bytes")} (requirement {required.Bytes} bytes, {required.Rule}): ok");
+        }
+        return Ok;
+    }
+
+    private int Release(HookInvocation hook)
+    {
+        LoadConfig();
+        var binder = new DriverBinder(env.Host, env.StateDirectory);
+        var restored = binder.Restore(hook.Domain);
+        if (restored.Count > 0) Log(hook, $"gave back {string.Join(", ", restored)} to their original drivers");
+        return Ok;
+    }
+
+    private HashSet<PciAddress> BindManagedNo(HookInvocation hook, DomainDefinition domain, HostTopology topology)
+    {
+        var bound = new HashSet<PciAddress>();
+        if (!_config.BindManagedNo) return bound;
+        var candidates = Nv2Preflight.Nv2Hostdevs(domain, topology)
+            .Where(h => h.Managed != "yes" && topology.Devices.TryGetValue(h.Source, out var d) && d.Driver != "vfio-pci")
+            .Select(h => h.Source).ToList();
+        var binder = new DriverBinder(env.Host, env.StateDirectory);
+        foreach (var group in candidates.GroupBy(a => topology.IommuGroupOf(a) ?? -1))
+        {
+            using var groupLock = GroupLock.Acquire(env.LockDirectory, group.Key);
+            binder.BindToVfio(hook.Domain, [.. group], a => topology.Devices[a].Driver);
+            bound.UnionWith(group);
+            Log(hook, $"bound {string.Join(", ", group)} to vfio-pci (managed='no', bind-managed-no enabled)");
+        }
+        return bound;
+    }
+
+    /// <summary>The libvirtd running us is the one that wrote the capability cache (qemuCaps/selfvers).</summary>
+    private static TargetLibvirt TargetFromCache(ulong? number) => number is { } n
+        ? new TargetLibvirt(LibvirtVersion.FromNumber(n), "libvirt capability cache")
+        : new TargetLibvirt(LibvirtVersion.Assumed, TargetLibvirt.FromAssumption);
+
+    private PreflightFacts Facts(DomainDefinition domain, HostTopology topology, IReadOnlySet<PciAddress> bound, bool probeVfio)
+    {
+        var emulator = domain.Devices?.Element("emulator")?.Value ?? "/usr/bin/qemu-system-ppc64";
+        var probes = new List<VfioGroupProbe>();
+        if (probeVfio)
+        {
+            var vfio = new LinuxVfioProbe(env.Host);
+            var assigned = Nv2Preflight.Nv2Hostdevs(domain, topology).Select(h => h.Source).ToHashSet();
+            foreach (var group in assigned.Select(topology.IommuGroupOf).OfType<int>().Distinct().Order())
+            {
+                var members = topology.IommuGroupMembers(group);
+                // Only groups the kernel can already hand out: every member on vfio-pci (managed='yes' devices are
+                // rebound by libvirt after this hook, and checked again by QEMU itself).
+                if (!members.All(m => topology.Devices[m].Driver == "vfio-pci") || !vfio.IsGroupDevice(group)) continue;
+                probes.Add(vfio.Probe(group, [.. members.Where(assigned.Contains).Select(m => m.ToString())]));
+            }
+        }
+        var cache = PlatformReader.ReadLibvirtCache(env.LibvirtCapabilityCache, emulator);
+        return new PreflightFacts(
+            TargetFromCache(cache.LibvirtNumber),
+            PlatformReader.KernelRelease(env.Host),
+            cache.Qemu,
+            PlatformReader.ProcessesHoldingGpus(env.Host),
+            probes,
+            bound);
+    }
+}

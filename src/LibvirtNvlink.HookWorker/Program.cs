@@ -1,0 +1,23 @@
+using System.Text;
+using LibvirtNvlink.Hook;
+using LibvirtNvlink.HookWorker;
+using LibvirtNvlink.HostAccess;
+
+// libvirt writes the domain XML into our stdin and waits for us: read all of it first, so libvirt never writes
+// into a closed pipe, whatever we decide. Raw streams only: Console.In/Out/Error cost milliseconds to set up,
+// and most invocations (domains that are none of our business) never need them.
+string xml;
+using (var stdin = Console.OpenStandardInput())
+using (var buffer = new MemoryStream())
+{
+    stdin.CopyTo(buffer);
+    xml = Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+}
+
+using var stderr = new StderrWriter();
+var env = HookEnvironment.FromVariables(Environment.GetEnvironmentVariable);
+var dispatcher = new HookDispatcher(env, stderr)
+{
+    ArmWatchdog = Watchdog.Arm,
+};
+return dispatcher.Run(args, xml);
