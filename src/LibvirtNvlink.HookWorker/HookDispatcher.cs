@@ -197,18 +197,19 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
         var target = TargetFromCache(PlatformReader.ReadLibvirtCache(env.LibvirtCapabilityCache, emulator).LibvirtNumber);
         var version = target.Version < LibvirtVersion.Nv2Memlock ? LibvirtVersion.Nv2Memlock : target.Version;
         var required = MemlockCalculator.Calculate(domain, new TopologyPciFacts(topology), version, ignoreHardLimit: true);
+        var requirement = $"requirement {required.Bytes} bytes, {required.Rule}";
         if (actual is null)
         {
-            Log(hook, $"cannot read /proc/{pid}/limits");
+            Log(hook, $"cannot read /proc/{pid}/limits ({requirement})");
         }
         else if (domain.VirtType == "kvm" && actual.Value < required.Bytes)
         {
-            Log(hook, $"QEMU pid {pid} has Max locked memory {actual} bytes, below the {required.Bytes} bytes NVLink2 needs ({required.Rule}); " +
-                      "GPU RAM mappings may fail. Set <memtune><hard_limit> (libvirt-nvlink transform --memlock write).", error: true);
+            Log(hook, $"QEMU pid {pid} Max locked memory {actual} bytes is below the NVLink2 {requirement}; GPU RAM mappings may fail. " +
+                      "Set <memtune><hard_limit> (libvirt-nvlink transform --memlock write).", error: true);
         }
         else
         {
-            Log(hook, $"QEMU pid {pid} Max locked memory {(actual == ulong.MaxValue ? "unlimited" : actual + " bytes")} (requirement {required.Bytes} bytes, {required.Rule}): ok");
+            Log(hook, $"QEMU pid {pid} Max locked memory {(actual == ulong.MaxValue ? "unlimited" : actual + " bytes")} ({requirement}): ok");
         }
         return Ok;
     }

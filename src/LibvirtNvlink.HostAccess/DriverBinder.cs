@@ -73,8 +73,8 @@ public sealed class DriverBinder(HostRoot root, string stateDirectory)
 
     private void WriteSysfs(string hostPath, string value)
     {
-        // sysfs attributes take one write(2); no temp files, no truncation games.
-        using var fs = new FileStream(root.Map(hostPath), FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+        // Like `echo value > attribute`: one write(2) after an O_TRUNC open, which sysfs accepts and ignores.
+        using var fs = new FileStream(root.Map(hostPath), FileMode.Truncate, FileAccess.Write, FileShare.ReadWrite);
         var bytes = System.Text.Encoding.ASCII.GetBytes(value);
         fs.Write(bytes);
     }

@@ -1,0 +1,214 @@
+using LibvirtNvlink.Simulation;
+
+namespace LibvirtNvlink.Tests;
+
+/// <summary>What the hook worker does for each lifecycle event, on simulated hosts.</summary>
+public class HookDispatcherTests
+{
+    private static string Golden(string name) => File.ReadAllText(Path.Combine(GoldenCase.Directory, name));
+
+    private static HookHarness On(HostLayout layout, string? config = null, (int, int)? qemu = null) =>
+        new(SimulatedHosts.PathOf(layout), config, qemu);
+
+    [Fact]
+    public void Prepare_refuses_a_GPU_without_its_bridges_with_a_paragraph_naming_domain_device_and_fix()
+    {
+        var h = On(BuiltInLayouts.Witherspoon6Gpu);
+        var r = h.Run(Golden("gpu1-write-in.xml"), "gpu1", "prepare", "begin", "-");
+        Assert.Equal(1, r.ExitCode);
+        Assert.StartsWith("libvirt-nvlink refused to start 'gpu1':", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("GPU 0004:04:00.0 without its NVLink2 bridge(s) 0006:00:00.0, 0006:00:00.1", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("libvirt-nvlink apply --domain gpu1", r.Stderr, StringComparison.Ordinal);
+        Assert.Single(r.Stderr.TrimEnd().Split('\n'));
+        Assert.Contains("domain 'gpu1' prepare begin: refused", r.Log, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("gpu1-write-out.xml")]
+    [InlineData("six-gpus-out.xml")]
+    [InlineData("two-gpus-two-groups-out.xml")]
+    public void Prepare_passes_a_transformed_domain(string file)
+    {
+        var r = On(BuiltInLayouts.Witherspoon6Gpu).Run(Golden(file), "d", "prepare", "begin", "-");
+        Assert.True(r.ExitCode == 0, r.Stderr + r.Log);
+        Assert.Equal("", r.Stderr);
+        Assert.Contains("preflight passed", r.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Policy_warn_logs_the_errors_and_lets_the_domain_start()
+    {
+        var h = new HookHarness(SimulatedHosts.PathOf(BuiltInLayouts.Witherspoon6Gpu), config: null);
+        File.WriteAllText(h.ConfigPath, $"<libvirt-nvlink xmlns='http://libvirt-nvlink.org/xmlns/config/1.0'><policy incomplete='warn'/><log target='file' path='{h.LogPath}'/></libvirt-nvlink>");
+        var r = h.Run(Golden("gpu1-write-in.xml"), "gpu1", "prepare", "begin", "-");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal("", r.Stderr);
+        Assert.Contains("error incomplete-nv2-gpu 0004:04:00.0", r.Log, StringComparison.Ordinal);
+        Assert.Contains("starting anyway (policy warn)", r.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Reconnect_never_fails_even_for_a_broken_domain()
+    {
+        var r = On(BuiltInLayouts.Witherspoon6Gpu).Run(Golden("gpu1-write-in.xml"), "gpu1", "reconnect", "begin", "-");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal("", r.Stderr);
+        Assert.Contains("running guest has incomplete-nv2-gpu", r.Log, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("start", "begin", "-")]
+    [InlineData("stopped", "end", "-")]
+    [InlineData("release", "end", "destroyed")]
+    [InlineData("migrate", "begin", "-")]
+    [InlineData("restore", "begin", "-")]
+    [InlineData("unknown-op", "begin", "-")]
+    public void Other_ops_exit_0_and_print_nothing(string op, string subOp, string extra)
+    {
+        var r = On(BuiltInLayouts.Witherspoon6Gpu).Run(Golden("gpu1-write-in.xml"), "gpu1", op, subOp, extra);
+        Assert.Equal((0, ""), (r.ExitCode, r.Stderr));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("<domain><name>x</name>")]
+    [InlineData("<domain><devices><hostdev mode='subsystem' type='pci'><source><address domain='0x0004' bus='0x04' slot='0x00' function='0x0'/></source></hostdev><oops></devices></domain>")]
+    public void Empty_or_garbage_stdin_never_blocks_a_start(string xml)
+    {
+        var r = On(BuiltInLayouts.Witherspoon6Gpu).Run(xml, "x", "prepare", "begin", "-");
+        Assert.Equal(0, r.ExitCode);
+    }
+
+    [Fact]
+    public void Too_few_arguments_exit_2_with_usage()
+    {
+        var r = On(BuiltInLayouts.Witherspoon6Gpu).Run("", "x");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("usage", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_invalid_config_refuses_at_prepare_naming_the_file_but_never_at_reconnect()
+    {
+        var h = On(BuiltInLayouts.Witherspoon6Gpu);
+        File.WriteAllText(h.ConfigPath, "<libvirt-nvlink xmlns='http://libvirt-nvlink.org/xmlns/config/1.0'><policy incomplete='maybe'/></libvirt-nvlink>");
+        var r = h.Run(Golden("gpu1-write-out.xml"), "gpu1", "prepare", "begin", "-");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains(h.ConfigPath, r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("maybe", r.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, h.Run(Golden("gpu1-write-out.xml"), "gpu1", "reconnect", "begin", "-").ExitCode);
+    }
+
+    [Fact]
+    public void A_config_with_a_DTD_is_refused_not_resolved()
+    {
+        var h = On(BuiltInLayouts.Witherspoon6Gpu);
+        File.WriteAllText(h.ConfigPath, "<!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><libvirt-nvlink xmlns='http://libvirt-nvlink.org/xmlns/config/1.0'/>");
+        var r = h.Run(Golden("gpu1-write-out.xml"), "gpu1", "prepare", "begin", "-");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("DTD", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GPU_RAM_online_on_the_host_is_refused()
+    {
+        var xml = Golden("gpu1-write-out.xml").Replace("bus='0x04' slot='0x00' function='0x0'", "bus='0x06' slot='0x00' function='0x0'", StringComparison.Ordinal)
+            .Replace("slot='0x00' function='0x0'/>\n      </source>\n      <address type='pci' domain='0x0000' bus='0x01' slot='0x02'", "slot='0x02' function='0x0'/>\n      </source>\n      <address type='pci' domain='0x0000' bus='0x01' slot='0x02'", StringComparison.Ordinal)
+            .Replace("bus='0x00' slot='0x00' function='0x1'", "bus='0x00' slot='0x02' function='0x1'", StringComparison.Ordinal);
+        var r = On(BuiltInLayouts.WitherspoonBroken).Run(xml, "gpu1", "prepare", "begin", "-");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("gpu-ram-online", r.Log, StringComparison.Ordinal);
+        Assert.Contains("RAM of GPU 0004:06:00.0 is online", r.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_kernel_without_vfio_pci_nvlink2_is_refused_plainly()
+    {
+        var root = SimulatedHosts.Fresh(BuiltInLayouts.Witherspoon6Gpu);
+        File.WriteAllText(Path.Combine(root, "proc/sys/kernel/osrelease"), "6.1.0-25-powerpc64le\n");
+        var r = new HookHarness(root).Run(Golden("gpu1-write-out.xml"), "gpu1", "prepare", "begin", "-");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("Linux 5.13 removed vfio_pci_nvlink2", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_QEMU_without_spapr_NVLink2_is_refused_plainly()
+    {
+        var r = On(BuiltInLayouts.Witherspoon6Gpu, qemu: (8, 2)).Run(Golden("gpu1-write-out.xml"), "gpu1", "prepare", "begin", "-");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("QEMU 8.2 removed spapr NVLink2", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_memlock_limit_below_the_NVLink2_requirement_is_refused_with_the_value_to_set()
+    {
+        var xml = Golden("gpu1-write-out.xml").Replace("<hard_limit unit='KiB'>604528640</hard_limit>", "<hard_limit unit='GiB'>80</hard_limit>", StringComparison.Ordinal);
+        var r = On(BuiltInLayouts.Witherspoon6Gpu).Run(xml, "gpu1", "prepare", "begin", "-");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("<hard_limit unit='KiB'>604528640</hard_limit>", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_compound_group_member_on_a_host_driver_and_not_assigned_makes_the_group_not_viable()
+    {
+        var root = SimulatedHosts.Fresh(BuiltInLayouts.Witherspoon4GpuCompound);
+        var driverLink = Path.Combine(root, "sys/bus/pci/devices/0004:05:00.0/driver");
+        var real = new FileInfo(driverLink).LinkTarget!;
+        File.Delete(driverLink);
+        Directory.CreateDirectory(Path.Combine(root, "sys/bus/pci/drivers/nvidia"));
+        File.CreateSymbolicLink(driverLink, real.Replace("vfio-pci", "nvidia", StringComparison.Ordinal));
+        var r = new HookHarness(root).Run(Golden("compound-one-gpu-out.xml"), "c", "prepare", "begin", "-");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("IOMMU group 7 is not viable: 0004:05:00.0", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Started_reads_the_QEMU_process_limit_and_logs_it()
+    {
+        var h = On(BuiltInLayouts.Witherspoon6Gpu);
+        File.WriteAllText(Path.Combine(h.RunDir, "gpu1.pid"), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var r = h.Run(Golden("gpu1-write-out.xml"), "gpu1", "started", "begin", "-");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains($"QEMU pid {Environment.ProcessId} ", r.Log, StringComparison.Ordinal);
+        Assert.Contains("requirement 619037327360 bytes", r.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bind_managed_no_binds_at_prepare_and_gives_back_at_release_once()
+    {
+        var root = SimulatedHosts.Fresh(BuiltInLayouts.WitherspoonBroken);
+        var h = new HookHarness(root);
+        File.WriteAllText(h.ConfigPath, $"<libvirt-nvlink xmlns='http://libvirt-nvlink.org/xmlns/config/1.0'><bind-managed-no enabled='yes'/><log target='file' path='{h.LogPath}'/></libvirt-nvlink>");
+        // GPU 0035:03:00.0's bridge 0007:00:00.0 is on ibmnpu in the broken host; assign GPU + that bridge, managed='no'.
+        var xml = """
+            <domain type='qemu'><name>b</name><memory unit='GiB'>4</memory>
+              <os><type arch='ppc64le' machine='pseries'>hvm</type></os>
+              <devices>
+                <hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0035' bus='0x03' slot='0x00' function='0x0'/></source></hostdev>
+                <hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0007' bus='0x00' slot='0x00' function='0x0'/></source></hostdev>
+              </devices>
+            </domain>
+            """;
+        h.Run(xml, "b", "prepare", "begin", "-");
+        Assert.Equal("vfio-pci", File.ReadAllText(Path.Combine(root, "sys/bus/pci/devices/0007:00:00.0/driver_override")));
+        Assert.Equal("0007:00:00.0", File.ReadAllText(Path.Combine(root, "sys/bus/pci/drivers/ibmnpu/unbind")));
+        Assert.Equal("0007:00:00.0", File.ReadAllText(Path.Combine(root, "sys/bus/pci/drivers_probe")));
+        Assert.Contains("bound 0007:00:00.0 to vfio-pci", File.ReadAllText(h.LogPath), StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(h.StateDir, "b.json")));
+
+        var release = h.Run(xml, "b", "release", "end", "destroyed");
+        Assert.Equal(0, release.ExitCode);
+        Assert.Equal("\n", File.ReadAllText(Path.Combine(root, "sys/bus/pci/devices/0007:00:00.0/driver_override")));
+        Assert.Contains("gave back 0007:00:00.0", release.Log, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(h.StateDir, "b.json")));
+        var again = h.Run(xml, "b", "release", "end", "-");
+        Assert.Equal(0, again.ExitCode);
+    }
+
+    [Fact]
+    public void Release_without_an_undo_record_does_nothing()
+    {
+        var r = On(BuiltInLayouts.Witherspoon6Gpu).Run("", "nobody", "release", "end", "-");
+        Assert.Equal((0, "", ""), (r.ExitCode, r.Stderr, r.Log));
+    }
+}

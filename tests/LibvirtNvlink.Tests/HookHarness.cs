@@ -1,0 +1,62 @@
+using LibvirtNvlink.HookWorker;
+using LibvirtNvlink.HostAccess;
+
+namespace LibvirtNvlink.Tests;
+
+public sealed record HookRun(int ExitCode, string Stderr, string Log);
+
+/// <summary>Runs the hook worker in-process against a simulated host, with its own config, state and log.</summary>
+public sealed class HookHarness
+{
+    public HookHarness(string hostRoot, string? config = null, (int, int)? qemu = null, string libvirt = "9000000")
+    {
+        HostRoot = hostRoot;
+        Dir = Directory.CreateTempSubdirectory("hook-").FullName;
+        LogPath = Path.Combine(Dir, "hook.log");
+        ConfigPath = Path.Combine(Dir, "config.xml");
+        File.WriteAllText(ConfigPath, config ?? $"""
+            <libvirt-nvlink xmlns='http://libvirt-nvlink.org/xmlns/config/1.0'>
+              <log target='file' path='{LogPath}'/>
+            </libvirt-nvlink>
+            """);
+        CacheDir = Path.Combine(Dir, "caps");
+        Directory.CreateDirectory(CacheDir);
+        var q = qemu ?? (7, 2);
+        File.WriteAllText(Path.Combine(CacheDir, "ppc64.xml"),
+            $"<qemuCaps>\n  <emulator>/usr/bin/qemu-system-ppc64</emulator>\n  <selfvers>{libvirt}</selfvers>\n  <version>{q.Item1 * 1_000_000 + q.Item2 * 1000}</version>\n</qemuCaps>\n");
+        RunDir = Path.Combine(Dir, "run");
+        Directory.CreateDirectory(RunDir);
+    }
+
+    public string HostRoot { get; }
+
+    public string Dir { get; }
+
+    public string LogPath { get; }
+
+    public string ConfigPath { get; }
+
+    public string CacheDir { get; }
+
+    public string RunDir { get; }
+
+    public string StateDir => Path.Combine(Dir, "state");
+
+    public HookEnvironment Environment => HookEnvironment.FromVariables(name => name switch
+    {
+        "LIBVIRT_NVLINK_HOST_ROOT" => HostRoot,
+        "LIBVIRT_NVLINK_CONFIG" => ConfigPath,
+        "LIBVIRT_NVLINK_STATE_DIR" => StateDir,
+        "LIBVIRT_NVLINK_LOCK_DIR" => Path.Combine(Dir, "locks"),
+        "LIBVIRT_NVLINK_LIBVIRT_RUN_DIR" => RunDir,
+        "LIBVIRT_NVLINK_LIBVIRT_CACHE_DIR" => CacheDir,
+        _ => null,
+    });
+
+    public HookRun Run(string xml, params string[] args)
+    {
+        var stderr = new StringWriter();
+        var code = new HookDispatcher(Environment, stderr).Run(args, xml);
+        return new HookRun(code, stderr.ToString(), File.Exists(LogPath) ? File.ReadAllText(LogPath) : "");
+    }
+}

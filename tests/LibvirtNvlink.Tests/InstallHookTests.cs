@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using LibvirtNvlink.Domain;
+using LibvirtNvlink.HostAccess;
+
+namespace LibvirtNvlink.Tests;
+
+public class InstallHookTests
+{
+    private static string Dispatcher => File.ReadAllText(Path.Combine(CliRunner.RepoRoot, "hooks", "qemu-dispatcher.sh"));
+
+    private static (string Hooks, string Binary) Setup()
+    {
+        var dir = Directory.CreateTempSubdirectory("hooks-").FullName;
+        var bin = Path.Combine(dir, "lib");
+        Directory.CreateDirectory(bin);
+        foreach (var name in new[] { "libvirt-nvlink-hook", "libvirt-nvlink-hook-worker" })
+        {
+            File.WriteAllText(Path.Combine(bin, name), "#!/bin/sh\necho \"$0 $*\" >> \"$(dirname \"$(readlink -f \"$0\")\")/ran\"\ncat >/dev/null\n");
+            File.SetUnixFileMode(Path.Combine(bin, name), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        var hooks = Path.Combine(dir, "hooks");
+        Directory.CreateDirectory(hooks);
+        return (hooks, Path.Combine(bin, "libvirt-nvlink-hook"));
+    }
+
+    private static void Executable(string path, string script)
+    {
+        File.WriteAllText(path, script);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    private static (int Code, string Stdout, string Stderr) RunHook(string path, string stdin, params string[] args)
+    {
+        var psi = new ProcessStartInfo(path) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        p.StandardInput.Write(stdin);
+        p.StandardInput.Close();
+        var o = p.StandardOutput.ReadToEnd();
+        var e = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, o, e);
+    }
+
+    [Fact]
+    public void On_libvirt_6_5_and_later_it_links_the_hook_into_qemu_d_and_nothing_else()
+    {
+        var (hooks, binary) = Setup();
+        var said = new HookInstaller(hooks, Dispatcher).Install(binary, new LibvirtVersion(9, 0, 0));
+        var link = new FileInfo(Path.Combine(hooks, "qemu.d", "50-libvirt-nvlink"));
+        Assert.Equal(binary, link.LinkTarget);
+        Assert.False(File.Exists(Path.Combine(hooks, "qemu")));
+        Assert.Contains(said, s => s.Contains("SIGHUP", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Missing_binaries_are_an_error_and_nothing_is_installed()
+    {
+        var (hooks, binary) = Setup();
+        File.Delete(Path.Combine(Path.GetDirectoryName(binary)!, "libvirt-nvlink-hook-worker"));
+        Assert.Throws<IOException>(() => new HookInstaller(hooks, Dispatcher).Install(binary, new LibvirtVersion(9, 0, 0)));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(hooks));
+    }
+
+    [Fact]
+    public void On_old_libvirt_a_foreign_qemu_script_is_chained_not_overwritten_and_comes_back_on_uninstall()
+    {
+        var (hooks, binary) = Setup();
+        var qemu = Path.Combine(hooks, "qemu");
+        var original = "#!/bin/sh\necho \"original $*\" >> \"$(dirname \"$0\")/ran\"\ncat >/dev/null\n";
+        Executable(qemu, original);
+        var installer = new HookInstaller(hooks, Dispatcher);
+        var said = installer.Install(binary, new LibvirtVersion(6, 0, 0));
+        Assert.Contains(said, s => s.Contains("qemu.libvirt-nvlink-chained", StringComparison.Ordinal));
+        Assert.Equal(original, File.ReadAllText(Path.Combine(hooks, "qemu.libvirt-nvlink-chained")));
+        Assert.StartsWith("#!/bin/sh\n# libvirt-nvlink qemu dispatcher", File.ReadAllText(qemu), StringComparison.Ordinal);
+
+        var run = RunHook(qemu, "<domain/>", "g", "prepare", "begin", "-");
+        Assert.Equal(0, run.Code);
+        var ran = File.ReadAllLines(Path.Combine(hooks, "ran"));
+        Assert.Equal(["original g prepare begin -"], ran);
+        Assert.Contains("g prepare begin -", File.ReadAllText(Path.Combine(Path.GetDirectoryName(binary)!, "ran")), StringComparison.Ordinal);
+
+        installer.Uninstall();
+        Assert.Equal(original, File.ReadAllText(qemu));
+        Assert.False(File.Exists(Path.Combine(hooks, "qemu.d", "50-libvirt-nvlink")));
+    }
+
+    [Fact]
+    public void The_dispatcher_fails_when_any_hook_fails_and_passes_its_stderr_on()
+    {
+        var (hooks, binary) = Setup();
+        new HookInstaller(hooks, Dispatcher).Install(binary, new LibvirtVersion(6, 0, 0));
+        Executable(Path.Combine(hooks, "qemu.d", "60-refuse"), "#!/bin/sh\ncat >/dev/null\necho 'refused by 60' >&2\nexit 1\n");
+        var run = RunHook(Path.Combine(hooks, "qemu"), "<domain/>", "g", "prepare", "begin", "-");
+        Assert.Equal(1, run.Code);
+        Assert.Contains("refused by 60", run.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_dispatcher_feeds_a_migrate_answer_on_like_libvirt()
+    {
+        var (hooks, binary) = Setup();
+        new HookInstaller(hooks, Dispatcher).Install(binary, new LibvirtVersion(6, 0, 0));
+        Executable(Path.Combine(hooks, "qemu.d", "60-rewrite"), "#!/bin/sh\nsed 's/old/new/'\n");
+        Executable(Path.Combine(hooks, "qemu.d", "70-append"), "#!/bin/sh\nsed 's/new/newer/'\n");
+        var run = RunHook(Path.Combine(hooks, "qemu"), "<domain>old</domain>", "g", "migrate", "begin", "-");
+        Assert.Equal(0, run.Code);
+        Assert.Equal("<domain>newer</domain>", run.Stdout.Trim());
+        var prepare = RunHook(Path.Combine(hooks, "qemu"), "<domain>old</domain>", "g", "prepare", "begin", "-");
+        Assert.Equal("", prepare.Stdout);
+    }
+
+    [Fact]
+    public void The_CLI_command_says_what_it_did_and_exits_2_without_binaries()
+    {
+        var (hooks, binary) = Setup();
+        var ok = CliRunner.Run(null, "install-hook", "--hooks-dir", hooks, "--hook-binary", binary, "--libvirt-version", "9.0.0");
+        Assert.Equal(0, ok.ExitCode);
+        Assert.Contains("installed", ok.Stdout, StringComparison.Ordinal);
+        var missing = CliRunner.Run(null, "install-hook", "--hooks-dir", hooks, "--hook-binary", "/nonexistent/libvirt-nvlink-hook", "--libvirt-version", "9.0.0");
+        Assert.Equal(2, missing.ExitCode);
+        var uninstall = CliRunner.Run(null, "install-hook", "--hooks-dir", hooks, "--uninstall");
+        Assert.Contains("removed", uninstall.Stdout, StringComparison.Ordinal);
+    }
+}
