@@ -6,16 +6,21 @@ namespace LibvirtNvlink.IntegrationTests;
 /// A real libvirtd, private to the test run: started in its own mount namespace with /etc/libvirt,
 /// /var/run/libvirt, /var/lib/libvirt, /var/log/libvirt and /var/cache/libvirt bound to a temporary directory,
 /// so it never touches the machine's own libvirt (shared/docs/real-libvirt-here.md). QEMU runs as root with
-/// no namespaces or cgroups, as this sandbox requires.
+/// no namespaces or cgroups, as this sandbox requires. Hooks are installed before it starts; extra bind mounts
+/// (a simulated host's PCI tree) are made in its namespace only.
 /// </summary>
-public sealed class PrivateLibvirtd : IDisposable
+public class PrivateLibvirtd : IDisposable
 {
-    private readonly Process? _daemon;
+    private Process? _daemon;
+    private readonly List<string> _log = [];
+    private readonly IReadOnlyList<(string Source, string Target)> _binds;
 
-    public PrivateLibvirtd()
+    /// <param name="hooks">Scripts for etc/hooks/qemu.d, by file name; "{dir}" in them is replaced by <see cref="Directory"/>.</param>
+    protected PrivateLibvirtd(IReadOnlyDictionary<string, string> hooks, IReadOnlyList<(string Source, string Target)> binds)
     {
         Available = Processes.IsRoot && File.Exists("/usr/sbin/libvirtd") && File.Exists("/usr/bin/virsh") && File.Exists("/usr/bin/unshare");
         Directory = System.IO.Directory.CreateTempSubdirectory("lvn-libvirtd-").FullName;
+        _binds = binds;
         if (!Available) return;
         EnsureQemuUser();
         foreach (var d in new[] { "etc/hooks/qemu.d", "run", "lib/qemu", "log/qemu", "cache/qemu" })
@@ -32,20 +37,50 @@ public sealed class PrivateLibvirtd : IDisposable
             cgroup_controllers = []
             stdio_handler = "file"
             """);
+        foreach (var (name, script) in hooks)
+        {
+            var path = Path.Combine(Directory, "etc/hooks/qemu.d", name);
+            File.WriteAllText(path, script.Replace("{dir}", Directory, StringComparison.Ordinal));
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
         foreach (var d in new[] { "/var/run/libvirt", "/var/lib/libvirt", "/var/log/libvirt", "/var/cache/libvirt", "/etc/libvirt" })
         {
             System.IO.Directory.CreateDirectory(d);
         }
-        var binds = $"mount --bind {Directory}/etc /etc/libvirt && mount --bind {Directory}/run /var/run/libvirt && " +
-                    $"mount --bind {Directory}/lib /var/lib/libvirt && mount --bind {Directory}/log /var/log/libvirt && " +
-                    $"mount --bind {Directory}/cache /var/cache/libvirt";
-        var psi = new ProcessStartInfo("/usr/bin/unshare")
+        Start();
+    }
+
+    public bool Available { get; }
+
+    public string Directory { get; }
+
+    public string Uri => $"qemu+unix:///system?socket={Directory}/run/libvirt-sock";
+
+    public IReadOnlyList<string> DaemonLog { get { lock (_log) return [.. _log]; } }
+
+    public ProcessResult Virsh(params string[] args) => Processes.Run("/usr/bin/virsh", new[] { "-c", Uri }.Concat(args));
+
+    /// <summary>Kills libvirtd (guests keep running) and starts it again in a fresh namespace: it reconnects to them.</summary>
+    public void Restart()
+    {
+        StopDaemon();
+        File.Delete(Path.Combine(Directory, "run", "libvirt-sock"));
+        Start();
+    }
+
+    private void Start()
+    {
+        var binds = new List<string>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
+            $"mount --bind {Directory}/etc /etc/libvirt",
+            $"mount --bind {Directory}/run /var/run/libvirt",
+            $"mount --bind {Directory}/lib /var/lib/libvirt",
+            $"mount --bind {Directory}/log /var/log/libvirt",
+            $"mount --bind {Directory}/cache /var/cache/libvirt",
         };
-        foreach (var a in new[] { "-m", "--propagation", "private", "/bin/sh", "-c", $"{binds} && exec /usr/sbin/libvirtd -p {Directory}/libvirtd.pid" })
+        binds.AddRange(_binds.Select(b => $"mount --bind {b.Source} {b.Target}"));
+        var psi = new ProcessStartInfo("/usr/bin/unshare") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "-m", "--propagation", "private", "/bin/sh", "-c", $"{string.Join(" && ", binds)} && exec /usr/sbin/libvirtd -p {Directory}/libvirtd.pid" })
         {
             psi.ArgumentList.Add(a);
         }
@@ -59,24 +94,23 @@ public sealed class PrivateLibvirtd : IDisposable
         while (!File.Exists(socket) && DateTime.UtcNow < deadline && !_daemon.HasExited) Thread.Sleep(100);
         if (!File.Exists(socket))
         {
-            throw new InvalidOperationException($"libvirtd did not start: {string.Join("\n", _log)}");
+            throw new InvalidOperationException($"libvirtd did not start: {string.Join("\n", DaemonLog)}");
         }
-        // The socket appears before the drivers are ready; a version call waits for them.
-        var version = Virsh("list", "--all");
-        if (version.ExitCode != 0) throw new InvalidOperationException($"libvirtd not answering: {version.Output}");
+        // The socket appears before the drivers are ready; a call that needs the QEMU driver waits for them.
+        var ready = Virsh("list", "--all");
+        if (ready.ExitCode != 0) throw new InvalidOperationException($"libvirtd not answering: {ready.Output}");
     }
 
-    private readonly List<string> _log = [];
-
-    public bool Available { get; }
-
-    public string Directory { get; }
-
-    public string Uri => $"qemu+unix:///system?socket={Directory}/run/libvirt-sock";
-
-    public ProcessResult Virsh(params string[] args) => Processes.Run("/usr/bin/virsh", new[] { "-c", Uri }.Concat(args));
-
-    public ProcessResult VirshWithInput(string stdin, params string[] args) => Processes.Run("/usr/bin/virsh", new[] { "-c", Uri }.Concat(args), stdin);
+    private void StopDaemon()
+    {
+        if (_daemon is { HasExited: false })
+        {
+            _daemon.Kill();
+            _daemon.WaitForExit(10_000);
+        }
+        _daemon?.Dispose();
+        _daemon = null;
+    }
 
     private static void EnsureQemuUser()
     {
@@ -88,20 +122,40 @@ public sealed class PrivateLibvirtd : IDisposable
 
     public void Dispose()
     {
-        if (_daemon is { HasExited: false })
+        if (Available)
         {
-            _daemon.Kill();
-            _daemon.WaitForExit(10_000);
+            foreach (var name in Virsh("list", "--name").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                Virsh("destroy", name.Trim());
+            }
         }
-        _daemon?.Dispose();
+        StopDaemon();
+        // QEMU processes of this daemon that outlived it (a failed test) go too.
+        var pids = Path.Combine(Directory, "run", "qemu");
+        if (System.IO.Directory.Exists(pids))
+        {
+            foreach (var file in System.IO.Directory.EnumerateFiles(pids, "*.pid"))
+            {
+                if (int.TryParse(File.ReadAllText(file).Trim(), out var pid))
+                {
+                    try { Process.GetProcessById(pid).Kill(); }
+                    catch (ArgumentException) { }
+                    catch (InvalidOperationException) { }
+                }
+            }
+        }
         try { System.IO.Directory.Delete(Directory, recursive: true); }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
+        GC.SuppressFinalize(this);
     }
 }
 
+/// <summary>A libvirtd with no hooks, for defining domains.</summary>
+public sealed class PlainLibvirtd() : PrivateLibvirtd(new Dictionary<string, string>(), []);
+
 [CollectionDefinition(Name)]
-public sealed class LibvirtdCollection : ICollectionFixture<PrivateLibvirtd>
+public sealed class LibvirtdCollection : ICollectionFixture<PlainLibvirtd>
 {
     public const string Name = "private libvirtd";
 }

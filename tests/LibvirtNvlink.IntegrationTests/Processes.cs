@@ -9,10 +9,17 @@ public sealed record ProcessResult(int ExitCode, string Stdout, string Stderr)
 
 public static class Processes
 {
-    public static ProcessResult Run(string file, IEnumerable<string> args, string? stdin = null, int timeoutSeconds = 120)
+    public static ProcessResult Run(string file, IEnumerable<string> args, string? stdin = null, int timeoutSeconds = 120) =>
+        RunWithEnvironment(file, args, null, stdin, timeoutSeconds);
+
+    public static ProcessResult RunWithEnvironment(string file, IEnumerable<string> args, IDictionary<string, string>? env, string? stdin = null, int timeoutSeconds = 120)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        if (env is not null)
+        {
+            foreach (var (k, v) in env) psi.Environment[k] = v;
+        }
         using var p = Process.Start(psi)!;
         var o = p.StandardOutput.ReadToEndAsync();
         var e = p.StandardError.ReadToEndAsync();

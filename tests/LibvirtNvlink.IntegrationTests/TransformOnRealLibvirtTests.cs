@@ -5,7 +5,7 @@ namespace LibvirtNvlink.IntegrationTests;
 
 /// <summary>Every approved transform output is valid for libvirt itself and survives a real define.</summary>
 [Collection(LibvirtdCollection.Name)]
-public class TransformOnRealLibvirtTests(PrivateLibvirtd libvirtd)
+public class TransformOnRealLibvirtTests(PlainLibvirtd libvirtd)
 {
     public static TheoryData<string> Outputs() =>
         [.. GoldenCase.All().Select(c => c.Name)];

@@ -1,0 +1,34 @@
+namespace LibvirtNvlink.IntegrationTests;
+
+/// <summary>
+/// The hook binaries as they ship: NativeAOT-published once per test run (front and worker side by side), with the
+/// publish output kept so a test can fail on any trim or AOT warning.
+/// </summary>
+public static class PublishedHook
+{
+    private static readonly Lazy<(string Directory, string Output, int ExitCode)> Published = new(() =>
+    {
+        var dir = System.IO.Directory.CreateTempSubdirectory("lvn-hook-aot-").FullName;
+        var output = new System.Text.StringBuilder();
+        var code = 0;
+        foreach (var project in new[] { "src/LibvirtNvlink.Hook", "src/LibvirtNvlink.HookWorker" })
+        {
+            var r = Processes.Run("dotnet",
+                ["publish", Path.Combine(Tests.CliRunner.RepoRoot, project), "-c", "Release", "-r", "linux-x64", "-p:PublishAot=true",
+                 "-o", dir, "-nologo", "-v", "normal", "--tl:off"], timeoutSeconds: 900);
+            output.AppendLine(r.Output);
+            code = Math.Max(code, r.ExitCode);
+        }
+        return (dir, output.ToString(), code);
+    });
+
+    public static string Directory => Published.Value.Directory;
+
+    public static string Output => Published.Value.Output;
+
+    public static int ExitCode => Published.Value.ExitCode;
+
+    public static string Front => Path.Combine(Directory, "libvirt-nvlink-hook");
+
+    public static string Worker => Path.Combine(Directory, "libvirt-nvlink-hook-worker");
+}
