@@ -141,14 +141,14 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
 
     private int Prepare(HookInvocation hook, DomainDefinition domain)
     {
-        var topology = HostDiscovery.Discover(env.Host);
+        var topology = HostDiscovery.Discover(env.Host, PciIds.IsOfInterest);
         if (Nv2Preflight.Nv2Hostdevs(domain, topology).Count == 0)
         {
             Log(hook, "no NVLink2 device of this host assigned; nothing to check");
             return Ok;
         }
         var bound = BindManagedNo(hook, domain, topology);
-        if (bound.Count > 0) topology = HostDiscovery.Discover(env.Host);
+        if (bound.Count > 0) topology = HostDiscovery.Discover(env.Host, PciIds.IsOfInterest);
         var findings = Nv2Preflight.Check(domain, topology, Facts(domain, topology, bound, probeVfio: true));
         foreach (var f in findings.Where(f => f.Severity != Severity.Info))
         {
@@ -173,7 +173,7 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
     private int Reconnect(HookInvocation hook, DomainDefinition domain)
     {
         // A non-zero exit here makes libvirt kill a running guest: report, never refuse.
-        var topology = HostDiscovery.Discover(env.Host);
+        var topology = HostDiscovery.Discover(env.Host, PciIds.IsOfInterest);
         var findings = Nv2Preflight.Check(domain, topology, Facts(domain, topology, new HashSet<PciAddress>(), probeVfio: false));
         foreach (var f in findings.Where(f => f.Severity == Severity.Error))
         {
@@ -192,7 +192,7 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
             return Ok;
         }
         var actual = PlatformReader.MaxLockedMemory(pid);
-        var topology = HostDiscovery.Discover(env.Host);
+        var topology = HostDiscovery.Discover(env.Host, PciIds.IsOfInterest);
         var emulator = domain.Devices?.Element("emulator")?.Value ?? "/usr/bin/qemu-system-ppc64";
         var target = TargetFromCache(PlatformReader.ReadLibvirtCache(env.LibvirtCapabilityCache, emulator).LibvirtNumber);
         var version = target.Version < LibvirtVersion.Nv2Memlock ? LibvirtVersion.Nv2Memlock : target.Version;
@@ -268,7 +268,7 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
             TargetFromCache(cache.LibvirtNumber),
             PlatformReader.KernelRelease(env.Host),
             cache.Qemu,
-            PlatformReader.ProcessesHoldingGpus(env.Host),
+            () => PlatformReader.ProcessesHoldingGpus(env.Host),
             probes,
             bound);
     }

@@ -8,7 +8,10 @@ public sealed class HostRootException(string message) : Exception(message);
 /// <summary>Reads one host into a <see cref="HostTopology"/>.</summary>
 public static class HostDiscovery
 {
-    public static HostTopology Discover(HostRoot root)
+    public static HostTopology Discover(HostRoot root) => Discover(root, null);
+
+    /// <summary>Discovery limited to the devices <paramref name="interesting"/> accepts and their IOMMU groups.</summary>
+    public static HostTopology Discover(HostRoot root, Func<int, int, bool>? interesting)
     {
         if (!Directory.Exists(root.Map(PciSysfsReader.DevicesPath)))
         {
@@ -17,7 +20,7 @@ public static class HostDiscovery
                 "(give / or a directory made by 'libvirt-nvlink simulate-host').");
         }
         var findings = new List<Finding>();
-        var devices = PciSysfsReader.ReadAll(root, findings);
+        var devices = PciSysfsReader.ReadAll(root, findings, interesting);
         var dt = SysfsDeviceTree.IsPresent(root) ? new SysfsDeviceTree(root) : null;
         var numa = new NumaMemoryReader(root);
         return TopologyBuilder.Build(new HostFacts(devices, dt, numa.NodeHasOnlineMemory, findings));

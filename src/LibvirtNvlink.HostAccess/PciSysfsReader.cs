@@ -10,17 +10,53 @@ public static class PciSysfsReader
 {
     public const string DevicesPath = "/sys/bus/pci/devices";
 
-    public static IReadOnlyList<PciDevice> ReadAll(HostRoot root, List<Finding> findings)
+    public static IReadOnlyList<PciDevice> ReadAll(HostRoot root, List<Finding> findings) => ReadAll(root, findings, null);
+
+    /// <param name="interesting">When given, only devices whose vendor/device it accepts are read in full — plus
+    /// every member of their IOMMU groups, so group viability is still judged on the whole group. The hook uses
+    /// this: a real host has a hundred PCI functions and the hook cares about a handful.</param>
+    public static IReadOnlyList<PciDevice> ReadAll(HostRoot root, List<Finding> findings, Func<int, int, bool>? interesting)
     {
         var dtBase = DeviceTreeBaseRealPath(root);
-        var devices = new List<PciDevice>();
+        var devices = new Dictionary<PciAddress, PciDevice>();
         foreach (var name in root.ListNames(DevicesPath))
         {
             if (!PciAddress.TryParse(name, out var address, out _)) continue;
-            if (Read(root, address, dtBase, findings) is { } d) devices.Add(d);
+            if (interesting is not null && !IsInteresting(root, address, interesting)) continue;
+            if (Read(root, address, dtBase, findings) is { } d) devices[address] = d;
         }
-        return devices;
+        if (interesting is not null)
+        {
+            foreach (var group in devices.Values.Select(d => d.IommuGroup).OfType<int>().Distinct().ToList())
+            {
+                foreach (var member in root.ListNames($"/sys/kernel/iommu_groups/{group.ToString(CultureInfo.InvariantCulture)}/devices"))
+                {
+                    if (PciAddress.TryParse(member, out var a, out _) && !devices.ContainsKey(a) && Read(root, a, dtBase, findings) is { } d)
+                    {
+                        devices[a] = d;
+                    }
+                }
+            }
+        }
+        return [.. devices.Values];
     }
+
+    private static bool IsInteresting(HostRoot root, PciAddress address, Func<int, int, bool> interesting)
+    {
+        var dir = $"{DevicesPath}/{address}";
+        try
+        {
+            return ParseHex(root.ReadText(dir + "/vendor")) is not { } v || ParseHex(root.ReadText(dir + "/device")) is not { } d || interesting(v, d);
+        }
+        catch (IOException)
+        {
+            // Unreadable IDs: read it in full, so the problem becomes a finding.
+            return true;
+        }
+    }
+
+    private static int? ParseHex(string? t) =>
+        t is not null && int.TryParse(t.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? t[2..] : t, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var v) ? v : null;
 
     /// <summary>Reads one device, or null when it is not present on this host.</summary>
     public static PciDevice? Read(HostRoot root, PciAddress address, string? dtBaseRealPath, List<Finding> findings)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Xml;
 
 namespace LibvirtNvlink.HostAccess;
 
@@ -40,32 +39,39 @@ public static class PlatformReader
     public static ((int Major, int Minor)? Qemu, ulong? LibvirtNumber) ReadLibvirtCache(string cacheDirectory, string emulator)
     {
         if (!Directory.Exists(cacheDirectory)) return (null, null);
+        var wanted = "<emulator>" + emulator + "</emulator>";
         foreach (var file in Directory.EnumerateFiles(cacheDirectory, "*.xml"))
         {
             try
             {
-                using var reader = XmlReader.Create(file, new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, IgnoreWhitespace = true });
-                string? seenEmulator = null;
-                ulong? selfVersion = null;
-                while (reader.Read())
+                // A cache file is hundreds of kilobytes of <flag/> lines; the emulator is on its second line, so
+                // only the matching file is read in full. libvirt writes these files itself, in this exact form.
+                using (var head = File.OpenRead(file))
                 {
-                    if (reader.NodeType != XmlNodeType.Element || reader.Depth != 1) continue;
-                    if (reader.Name == "emulator") seenEmulator = reader.ReadElementContentAsString();
-                    else if (reader.Name == "selfvers") selfVersion = ulong.Parse(reader.ReadElementContentAsString(), NumberStyles.None, CultureInfo.InvariantCulture);
-                    else if (reader.Name == "version")
-                    {
-                        if (seenEmulator != emulator) break;
-                        var v = ulong.Parse(reader.ReadElementContentAsString(), NumberStyles.None, CultureInfo.InvariantCulture);
-                        return (((int)(v / 1_000_000), (int)(v / 1000 % 1000)), selfVersion);
-                    }
+                    var buffer = new byte[512];
+                    var n = head.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+                    if (!System.Text.Encoding.UTF8.GetString(buffer, 0, n).Contains(wanted, StringComparison.Ordinal)) continue;
                 }
+                var text = File.ReadAllText(file);
+                var qemu = Element(text, "version");
+                var self = Element(text, "selfvers");
+                return (qemu is { } v ? ((int)(v / 1_000_000), (int)(v / 1000 % 1000)) : null, self);
             }
-            catch (Exception e) when (e is XmlException or IOException or FormatException or OverflowException)
+            catch (IOException)
             {
-                // A half-written or foreign cache file says nothing about our emulator.
+                // Being rewritten by libvirtd right now: it says nothing reliable.
             }
         }
         return (null, null);
+    }
+
+    private static ulong? Element(string text, string name)
+    {
+        var open = "<" + name + ">";
+        var at = text.IndexOf(open, StringComparison.Ordinal);
+        if (at < 0) return null;
+        var end = text.IndexOf('<', at + open.Length);
+        return end > 0 && ulong.TryParse(text.AsSpan(at + open.Length, end - at - open.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
     }
 
     /// <summary>The soft "Max locked memory" of a process from /proc/PID/limits: bytes, ulong.MaxValue for unlimited.</summary>

@@ -87,16 +87,21 @@ public sealed class SysfsDeviceTree : IDeviceTree
                     break;
                 }
             }
-            var dir = new DirectoryInfo(_root.Map(BasePath + (node == "/" ? "" : node)));
-            IEnumerable<DirectoryInfo> children;
-            try { children = dir.EnumerateDirectories(); }
-            catch (IOException) { continue; }
-            catch (UnauthorizedAccessException) { continue; }
-            foreach (var child in children)
+            // d_type from getdents says directory or symlink without a stat per entry; real device trees have no
+            // symlinked nodes, and following one could loop forever.
+            var children = new System.IO.Enumeration.FileSystemEnumerable<string>(
+                _root.Map(BasePath + (node == "/" ? "" : node)),
+                (ref System.IO.Enumeration.FileSystemEntry e) => e.FileName.ToString(),
+                new EnumerationOptions { IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint })
             {
-                // Real device trees have no symlinked nodes; following one could loop forever.
-                if (child.LinkTarget is not null) continue;
-                pending.Push(DtPath.Combine(node, child.Name));
+                ShouldIncludePredicate = (ref System.IO.Enumeration.FileSystemEntry e) => e.IsDirectory,
+            };
+            List<string> names;
+            try { names = [.. children]; }
+            catch (IOException) { continue; }
+            foreach (var name in names)
+            {
+                pending.Push(DtPath.Combine(node, name));
             }
         }
     }

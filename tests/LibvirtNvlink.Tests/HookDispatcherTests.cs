@@ -163,6 +163,23 @@ public class HookDispatcherTests
     }
 
     [Fact]
+    public void A_GPU_on_the_nvidia_driver_held_by_nvidia_persistenced_is_refused()
+    {
+        var root = SimulatedHosts.Fresh(BuiltInLayouts.Witherspoon6Gpu);
+        var driverLink = Path.Combine(root, "sys/bus/pci/devices/0004:04:00.0/driver");
+        var real = new FileInfo(driverLink).LinkTarget!;
+        File.Delete(driverLink);
+        Directory.CreateDirectory(Path.Combine(root, "sys/bus/pci/drivers/nvidia"));
+        File.CreateSymbolicLink(driverLink, real.Replace("vfio-pci", "nvidia", StringComparison.Ordinal));
+        Directory.CreateDirectory(Path.Combine(root, "proc/4242"));
+        File.WriteAllText(Path.Combine(root, "proc/4242/comm"), "nvidia-persistenced\n");
+        var r = new HookHarness(root).Run(Golden("gpu1-write-out.xml"), "gpu1", "prepare", "begin", "-");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("held by host process(es) nvidia-persistenced (pid 4242)", r.Stderr + r.Log, StringComparison.Ordinal);
+        Assert.Contains("systemctl stop nvidia-persistenced", r.Stderr + r.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Started_reads_the_QEMU_process_limit_and_logs_it()
     {
         var h = On(BuiltInLayouts.Witherspoon6Gpu);

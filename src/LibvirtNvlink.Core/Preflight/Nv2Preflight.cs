@@ -9,13 +9,14 @@ namespace LibvirtNvlink.Preflight;
 
 /// <summary>Host facts the preflight needs beyond the topology; each may be unknown.</summary>
 /// <param name="QemuVersion">The emulator's version, e.g. (7, 2), from libvirt's capability cache.</param>
-/// <param name="ProcessesHoldingGpus">Names of host processes that keep GPUs open (nvidia-persistenced).</param>
+/// <param name="ProcessesHoldingGpus">Names of host processes that keep GPUs open (nvidia-persistenced); asked only
+/// when an assigned GPU is bound to the nvidia driver, because walking /proc costs a read per process.</param>
 /// <param name="BoundByHook">Devices the hook itself will bind to vfio-pci (config bind-managed-no).</param>
 public sealed record PreflightFacts(
     TargetLibvirt Libvirt,
     string? KernelRelease,
     (int Major, int Minor)? QemuVersion,
-    IReadOnlyList<string> ProcessesHoldingGpus,
+    Func<IReadOnlyList<string>> ProcessesHoldingGpus,
     IReadOnlyList<VfioGroupProbe> VfioProbes,
     IReadOnlySet<PciAddress> BoundByHook);
 
@@ -149,10 +150,10 @@ public static class Nv2Preflight
                     $"Domain '{name}': the RAM of GPU {gpu.Address} is online on the host (NUMA node {m.NumaNode}), so it cannot be passed through. " +
                     "Stop nvidia-persistenced, unload the nvidia driver, and start again."));
             }
-            if (gpu.Driver == "nvidia" && facts.ProcessesHoldingGpus.Count > 0)
+            if (gpu.Driver == "nvidia" && facts.ProcessesHoldingGpus() is { Count: > 0 } holders)
             {
                 findings.Add(Error("gpu-held", gpu.Address,
-                    $"Domain '{name}': GPU {gpu.Address} is held by host process(es) {string.Join(", ", facts.ProcessesHoldingGpus)}; libvirt cannot detach it. " +
+                    $"Domain '{name}': GPU {gpu.Address} is held by host process(es) {string.Join(", ", holders)}; libvirt cannot detach it. " +
                     "Run 'systemctl stop nvidia-persistenced' and start again."));
             }
         }

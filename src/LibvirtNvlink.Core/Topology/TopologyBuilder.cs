@@ -65,9 +65,10 @@ public static class TopologyBuilder
         return new HostTopology(devices, gpus, bridges, facts.DeviceTree is not null, findings);
     }
 
+    /// <summary>NPU bridges are IBM functions; one with an unexpected device ID still counts when its node has ibm,gpu.</summary>
     private static bool IsBridgeCandidate(PciDevice d, IDeviceTree? dt) =>
         PciIds.IsNpuBridgeId(d.Vendor, d.Device) ||
-        (dt is not null && d.OfNode is not null && dt.HasProperty(d.OfNode, "ibm,gpu"));
+        (d.Vendor == PciIds.VendorIbm && dt is not null && d.OfNode is not null && dt.HasProperty(d.OfNode, "ibm,gpu"));
 
     private static void CheckReverseLinks(List<NvGpu> gpus, List<NpuBridge> bridges, List<Finding> findings)
     {
@@ -142,6 +143,8 @@ public static class TopologyBuilder
         Func<int, bool?> nodeHasOnlineMemory)
     {
         private readonly Dictionary<string, GpuMemoryWindow?> _memoryByNode = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, ulong[]> _atsdByPhb = new(StringComparer.Ordinal);
+        private readonly HashSet<(string Node, string Name)> _present = [];
 
         public NpuBridge ReadBridge(PciDevice d)
         {
@@ -159,7 +162,6 @@ public static class TopologyBuilder
                 return new NpuBridge(d.Address, null, null, null, null, null, null, d.IommuGroup, d.Driver, null, false);
             }
             var node = d.OfNode;
-            var libvirtSees = LibvirtNv2Files.All(f => dt.HasProperty(node, f));
 
             PciAddress? gpu = null;
             if (Property(node, "ibm,gpu", at, required: true) is { } gpuBytes &&
@@ -223,6 +225,8 @@ public static class TopologyBuilder
                 loc = DecodeRef(() => DtDecode.String(locBytes, node + "/ibm,loc-code"), at);
             }
 
+            // libvirt's test is existence of the four files; each was just read, so their presence is known.
+            var libvirtSees = LibvirtNv2Files.All(f => _present.Contains((node, f)));
             return new NpuBridge(d.Address, gpu, linkIndex, speed, tgt, atsd, memory, d.IommuGroup, d.Driver, loc, libvirtSees);
         }
 
@@ -353,8 +357,12 @@ public static class TopologyBuilder
         /// <summary>The kernel's lookup: ibm,mmio-atsd[link index], else entry 0 (old skiboot), else none.</summary>
         private ulong? ReadAtsd(string phbNode, int linkIndex, string at)
         {
-            var bytes = dt!.ReadPropertySafe(phbNode, "ibm,mmio-atsd");
-            var values = bytes is null ? [] : DecodeRef(() => DtDecode.U64Array(bytes, phbNode + "/ibm,mmio-atsd"), at) ?? [];
+            if (!_atsdByPhb.TryGetValue(phbNode, out var values))
+            {
+                var bytes = dt!.ReadPropertySafe(phbNode, "ibm,mmio-atsd");
+                values = bytes is null ? [] : DecodeRef(() => DtDecode.U64Array(bytes, phbNode + "/ibm,mmio-atsd"), at) ?? [];
+                _atsdByPhb[phbNode] = values;
+            }
             if (linkIndex < values.Length) return values[linkIndex];
             if (values.Length > 0)
             {
@@ -378,9 +386,11 @@ public static class TopologyBuilder
             }
             catch (DeviceTreeAccessException e)
             {
+                _present.Add((node, name));
                 findings.Add(new Finding(Severity.Error, "unreadable-property", at, $"Cannot read {e.Path}: {e.Problem}."));
                 return null;
             }
+            if (bytes is not null) _present.Add((node, name));
             if (bytes is null && required)
             {
                 findings.Add(new Finding(Severity.Error, "missing-property", at,
