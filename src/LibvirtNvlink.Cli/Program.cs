@@ -16,6 +16,9 @@ public static class Program
             TransformCommand.Create(),
             ExplainCommand.Create(),
             InstallHookCommand.Create(),
+            DefineCommand.Create(),
+            CheckCommand.Create(),
+            ApplyCommand.Create(),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

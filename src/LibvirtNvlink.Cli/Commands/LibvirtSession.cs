@@ -1,0 +1,95 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Xml.Linq;
+using LibvirtNvlink.Domain;
+using LibvirtNvlink.HostAccess;
+using LibvirtNvlink.Libvirt;
+using LibvirtNvlink.Transform;
+
+namespace LibvirtNvlink.Cli.Commands;
+
+/// <summary>What define, apply, check and watch share: the connection, the host, backups and the transform.</summary>
+internal sealed class LibvirtSession(LibvirtConnection connection, Topology.HostTopology host, TargetLibvirt target, string backupDirectory)
+{
+    public const string DefaultUri = "qemu:///system";
+    public const string DefaultBackupDirectory = "/var/lib/libvirt-nvlink/backups";
+
+    public LibvirtConnection Connection { get; } = connection;
+
+    public Topology.HostTopology Host { get; } = host;
+
+    public TargetLibvirt Target { get; } = target;
+
+    public static Option<string> ConnectOption() => new("--connect", "-c") { Description = "libvirt connection URI", DefaultValueFactory = _ => DefaultUri };
+
+    public static Option<string> BackupDirOption() => new("--backup-dir") { Description = "Where the previous definition of a redefined domain is saved", DefaultValueFactory = _ => DefaultBackupDirectory };
+
+    public static Option<string> MemlockOption()
+    {
+        var o = new Option<string>("--memlock") { Description = "auto|write|never, as for transform", DefaultValueFactory = _ => "auto" };
+        o.AcceptOnlyFromAmong("auto", "write", "never");
+        return o;
+    }
+
+    public static MemlockMode Memlock(string value) => value switch { "write" => MemlockMode.Write, "never" => MemlockMode.Never, _ => MemlockMode.Auto };
+
+    /// <summary>Connects (bounded retries on transient faults) and reads the host.</summary>
+    public static LibvirtSession Open(string uri, bool readOnly, string hostRoot, string? versionOption, string backupDirectory, Action<string> log)
+    {
+        var host = DomainInput.Host(hostRoot);
+        var connection = LibvirtRetry.Open(uri, readOnly, LibvirtRetry.Pipeline(log: log));
+        TargetLibvirt target;
+        if (versionOption is not null)
+        {
+            target = DomainInput.Target(versionOption);
+        }
+        else
+        {
+            target = new TargetLibvirt(connection.LibraryVersionOfDaemon(), "libvirtd via the API");
+        }
+        return new LibvirtSession(connection, host, target, backupDirectory);
+    }
+
+    /// <summary>The domain's current inactive definition, or null when it is not defined.</summary>
+    /// <param name="secure">Include secrets (needed to redefine faithfully; refused on read-only connections).</param>
+    public string? CurrentDefinition(string? name, string? uuid, bool secure = true)
+    {
+        using var handle = (uuid is not null ? Connection.LookupByUuid(uuid) : null) ?? (name is not null ? Connection.LookupByName(name) : null);
+        return handle is null ? null : LibvirtConnection.GetXml(handle, LibvirtConnection.XmlInactive | (secure ? LibvirtConnection.XmlSecure : 0));
+    }
+
+    /// <summary>
+    /// A definition without &lt;uuid&gt; for a name that exists would be a new domain clashing with the old one;
+    /// like a user means it, it takes the existing domain's UUID.
+    /// </summary>
+    public static string AdoptUuid(string xml, string existingXml)
+    {
+        var d = DomainDefinition.Parse(xml);
+        if (d.Root.Element("uuid") is not null) return xml;
+        var uuid = DomainDefinition.Parse(existingXml).Root.Element("uuid")?.Value;
+        if (uuid is null || d.Root.Element("name") is not { } nameElement) return xml;
+        Xml.XmlLayout.InsertAfter(nameElement, new XElement("uuid", uuid));
+        return d.ToXml();
+    }
+
+    /// <summary>Saves a definition before it is replaced; returns where.</summary>
+    public string Backup(string name, string xml)
+    {
+        Directory.CreateDirectory(backupDirectory);
+        var stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss.fff'Z'", CultureInfo.InvariantCulture);
+        var path = Path.Combine(backupDirectory, $"{name}-{stamp}.xml");
+        AtomicFile.WriteAllText(path, xml);
+        return path;
+    }
+
+    public TransformResult Transform(string xml, MemlockMode memlock) =>
+        Nv2DomainTransformer.Transform(xml, Host, new TransformOptions(memlock, Target));
+
+    public static (string? Name, string? Uuid) Identity(string xml)
+    {
+        var d = DomainDefinition.Parse(xml);
+        return (d.Root.Element("name")?.Value, d.Root.Element("uuid")?.Value);
+    }
+
+    public static string NameOf(XElement root) => root.Element("name")?.Value ?? "(unnamed)";
+}
