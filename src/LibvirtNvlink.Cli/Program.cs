@@ -19,6 +19,7 @@ public static class Program
             DefineCommand.Create(),
             CheckCommand.Create(),
             ApplyCommand.Create(),
+            WatchCommand.Create(),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
