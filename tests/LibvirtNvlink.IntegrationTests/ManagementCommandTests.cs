@@ -121,6 +121,21 @@ public class ManagementCommandTests(HookedLibvirtd libvirtd)
     }
 
     [Fact]
+    public void Permission_denied_is_not_retried_and_says_so()
+    {
+        Require();
+        Processes.RequireOrSkip(File.Exists("/usr/bin/setpriv"), "setpriv (util-linux)");
+        var started = DateTime.UtcNow;
+        // An unprivileged user against the root-only read-write socket: a permanent error, reported at once.
+        var r = Processes.Run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=/tmp", "DOTNET_CLI_HOME=/tmp",
+            "dotnet", CliRunner.CliDll, "apply", "--all", "--connect", libvirtd.Uri, "--host-root", Path.Combine(CliRunner.RepoRoot, "examples", "hosts", "witherspoon-6gpu")]);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("Permission denied", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("libvirt not reachable", r.Stderr, StringComparison.Ordinal);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
     public void A_daemon_that_is_down_gets_bounded_retries_then_a_clear_error()
     {
         Processes.RequireOrSkip(Tests.CliRunner.CliDll is not null, "the CLI");
