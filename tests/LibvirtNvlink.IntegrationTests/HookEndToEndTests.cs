@@ -36,13 +36,6 @@ public class HookEndToEndTests(HookedLibvirtd libvirtd)
         return name;
     }
 
-    /// <summary>A golden domain as TCG (no KVM here), managed='no' (libvirt must not rebind simulated devices).</summary>
-    private static string GpuDomain(string golden, string name) => File.ReadAllText(Path.Combine(GoldenCase.Directory, golden))
-        .Replace("<domain type='kvm'>", "<domain type='qemu'>", StringComparison.Ordinal)
-        .Replace("managed='yes'", "managed='no'", StringComparison.Ordinal)
-        .Replace("<name>gpu1</name>", $"<name>{name}</name>", StringComparison.Ordinal)
-        .Replace("<source file='/var/lib/libvirt/images/gpu1.qcow2'/>", "<source file='/dev/null'/>", StringComparison.Ordinal);
-
     [Fact]
     public void A_plain_pseries_guest_starts_and_stops_and_the_hook_sees_every_event()
     {
@@ -76,7 +69,7 @@ public class HookEndToEndTests(HookedLibvirtd libvirtd)
     public void A_GPU_domain_lacking_its_bridges_is_refused_at_prepare_with_the_hooks_message()
     {
         Require();
-        var name = Define("gpu-incomplete", GpuDomain("gpu1-write-in.xml", "gpu-incomplete"));
+        var name = Define("gpu-incomplete", TestDomains.GpuDomainXml("gpu1-write-in.xml", "gpu-incomplete"));
         try
         {
             var start = libvirtd.Virsh("start", name);
@@ -95,7 +88,7 @@ public class HookEndToEndTests(HookedLibvirtd libvirtd)
     public void The_transformed_domain_passes_the_hooks_prepare_and_any_later_failure_is_libvirts_or_QEMUs()
     {
         Require();
-        var name = Define("gpu-complete", GpuDomain("gpu1-write-out.xml", "gpu-complete"));
+        var name = Define("gpu-complete", TestDomains.GpuDomainXml("gpu1-write-out.xml", "gpu-complete"));
         try
         {
             // libvirt itself sees the simulated NV2 bridges: its dumpxml keeps them on the PHB the transformer chose.

@@ -11,17 +11,8 @@ public class ManagementCommandTests(HookedLibvirtd libvirtd)
     private CliResult Cli(params string[] args) =>
         CliRunner.Run(null, [.. args, "--connect", libvirtd.Uri, "--host-root", libvirtd.SimulatedHost]);
 
-    private string Domain(string name, bool complete = false)
-    {
-        var xml = File.ReadAllText(Path.Combine(GoldenCase.Directory, complete ? "gpu1-write-out.xml" : "gpu1-write-in.xml"))
-            .Replace("<domain type='kvm'>", "<domain type='qemu'>", StringComparison.Ordinal)
-            .Replace("managed='yes'", "managed='no'", StringComparison.Ordinal)
-            .Replace("<name>gpu1</name>", $"<name>{name}</name>", StringComparison.Ordinal)
-            .Replace("<uuid>5f3c1b0e-2a47-4c7e-9d6e-1c2b3a4d5e6f</uuid>\n", "", StringComparison.Ordinal);
-        var file = Path.Combine(libvirtd.Directory, name + ".xml");
-        File.WriteAllText(file, xml);
-        return file;
-    }
+    private string Domain(string name, bool complete = false) =>
+        TestDomains.GpuDomainFile(libvirtd, complete ? "gpu1-write-out.xml" : "gpu1-write-in.xml", name);
 
     private string Backups(string test) => Path.Combine(libvirtd.Directory, "backups-" + test);
 

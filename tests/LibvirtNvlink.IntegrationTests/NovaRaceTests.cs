@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using LibvirtNvlink.Tests;
 
 namespace LibvirtNvlink.IntegrationTests;
@@ -19,15 +18,7 @@ public sealed class NovaRaceTests(ITestOutputHelper output) : IDisposable
     public void Define_then_start_immediately_either_passes_or_is_refused_with_a_retry_message()
     {
         Processes.RequireOrSkip(_libvirtd.Available && PublishedHook.ExitCode == 0, "a private libvirtd (root) and the published hook");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in new[] { CliRunner.CliDll, "watch", "--connect", _libvirtd.Uri, "--host-root", _libvirtd.SimulatedHost,
-                     "--backup-dir", Path.Combine(_libvirtd.Directory, "backups") })
-        {
-            psi.ArgumentList.Add(a);
-        }
-        using var watch = Process.Start(psi)!;
-        watch.BeginErrorReadLine();
-        watch.BeginOutputReadLine();
+        using var watch = new WatchProcess(_libvirtd);
         Thread.Sleep(3000);
         int won = 0, lost = 0;
         const int trials = 10;
@@ -36,13 +27,7 @@ public sealed class NovaRaceTests(ITestOutputHelper output) : IDisposable
             for (var i = 0; i < trials; i++)
             {
                 var name = $"nova-{i}";
-                var xml = File.ReadAllText(Path.Combine(GoldenCase.Directory, "gpu1-write-in.xml"))
-                    .Replace("<domain type='kvm'>", "<domain type='qemu'>", StringComparison.Ordinal)
-                    .Replace("managed='yes'", "managed='no'", StringComparison.Ordinal)
-                    .Replace("<name>gpu1</name>", $"<name>{name}</name>", StringComparison.Ordinal)
-                    .Replace("<uuid>5f3c1b0e-2a47-4c7e-9d6e-1c2b3a4d5e6f</uuid>\n", "", StringComparison.Ordinal);
-                var file = Path.Combine(_libvirtd.Directory, name + ".xml");
-                File.WriteAllText(file, xml);
+                var file = TestDomains.GpuDomainFile(_libvirtd, "gpu1-write-in.xml", name);
                 // One virsh session, as close as a client gets to Nova's define-then-start in one call.
                 var r = Processes.Run("/bin/sh", ["-c", $"virsh -c '{_libvirtd.Uri}' define {file} && virsh -c '{_libvirtd.Uri}' start {name}"]);
                 if (r.Output.Contains("libvirt-nvlink refused to start", StringComparison.Ordinal))
@@ -61,8 +46,7 @@ public sealed class NovaRaceTests(ITestOutputHelper output) : IDisposable
         }
         finally
         {
-            Processes.Run("/bin/kill", ["-TERM", watch.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            watch.WaitForExit(10_000);
+            watch.Terminate(TimeSpan.FromSeconds(10));
         }
         output.WriteLine($"define+start race over {trials} trials: watch completed the domain first {won} time(s); the hook refused {lost} time(s)");
         // The figure docs/nova.md quotes; artifacts/ is not committed.

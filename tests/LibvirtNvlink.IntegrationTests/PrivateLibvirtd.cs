@@ -1,3 +1,4 @@
+using LibvirtNvlink.Tests;
 using System.Diagnostics;
 
 namespace LibvirtNvlink.IntegrationTests;

@@ -23,14 +23,22 @@ public static class CliRunner
 
     public static CliResult RunWith(IDictionary<string, string>? env, string? stdin, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add(CliDll);
+        var r = ProcessRunner.Run("dotnet", [CliDll, .. args], env, stdin, timeoutSeconds: 60);
+        return new CliResult(r.ExitCode, r.Stdout, r.Stderr);
+    }
+}
+
+public sealed record ProcessResult(int ExitCode, string Stdout, string Stderr)
+{
+    public string Output => Stdout + Stderr;
+}
+
+/// <summary>Runs a program with arguments, optional environment and stdin; a hung one is killed, never waited on forever.</summary>
+public static class ProcessRunner
+{
+    public static ProcessResult Run(string file, IEnumerable<string> args, IDictionary<string, string>? env = null, string? stdin = null, int timeoutSeconds = 120)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
         if (env is not null)
         {
@@ -41,11 +49,11 @@ public static class CliRunner
         var stderr = p.StandardError.ReadToEndAsync();
         if (stdin is not null) p.StandardInput.Write(stdin);
         p.StandardInput.Close();
-        if (!p.WaitForExit(TimeSpan.FromSeconds(60)))
+        if (!p.WaitForExit(TimeSpan.FromSeconds(timeoutSeconds)))
         {
             p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"libvirt-nvlink {string.Join(' ', args)} did not finish in 60 s");
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {timeoutSeconds} s");
         }
-        return new CliResult(p.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
+        return new ProcessResult(p.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
     }
 }

@@ -7,6 +7,16 @@ public class HookDispatcherTests
 {
     private static string Golden(string name) => File.ReadAllText(Path.Combine(GoldenCase.Directory, name));
 
+    /// <summary>Re-points a simulated device's driver link from vfio-pci to nvidia, as the host driver would bind it.</summary>
+    private static void BindToNvidia(string root, string device)
+    {
+        var driverLink = Path.Combine(root, $"sys/bus/pci/devices/{device}/driver");
+        var real = new FileInfo(driverLink).LinkTarget!;
+        File.Delete(driverLink);
+        Directory.CreateDirectory(Path.Combine(root, "sys/bus/pci/drivers/nvidia"));
+        File.CreateSymbolicLink(driverLink, real.Replace("vfio-pci", "nvidia", StringComparison.Ordinal));
+    }
+
     private static HookHarness On(HostLayout layout, string? config = null, (int, int)? qemu = null) =>
         new(SimulatedHosts.PathOf(layout), config, qemu);
 
@@ -152,11 +162,7 @@ public class HookDispatcherTests
     public void A_compound_group_member_on_a_host_driver_and_not_assigned_makes_the_group_not_viable()
     {
         var root = SimulatedHosts.Fresh(BuiltInLayouts.Witherspoon4GpuCompound);
-        var driverLink = Path.Combine(root, "sys/bus/pci/devices/0004:05:00.0/driver");
-        var real = new FileInfo(driverLink).LinkTarget!;
-        File.Delete(driverLink);
-        Directory.CreateDirectory(Path.Combine(root, "sys/bus/pci/drivers/nvidia"));
-        File.CreateSymbolicLink(driverLink, real.Replace("vfio-pci", "nvidia", StringComparison.Ordinal));
+        BindToNvidia(root, "0004:05:00.0");
         var r = new HookHarness(root).Run(Golden("compound-one-gpu-out.xml"), "c", "prepare", "begin", "-");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("IOMMU group 7 is not viable: 0004:05:00.0", r.Stderr, StringComparison.Ordinal);
@@ -166,11 +172,7 @@ public class HookDispatcherTests
     public void A_GPU_on_the_nvidia_driver_held_by_nvidia_persistenced_is_refused()
     {
         var root = SimulatedHosts.Fresh(BuiltInLayouts.Witherspoon6Gpu);
-        var driverLink = Path.Combine(root, "sys/bus/pci/devices/0004:04:00.0/driver");
-        var real = new FileInfo(driverLink).LinkTarget!;
-        File.Delete(driverLink);
-        Directory.CreateDirectory(Path.Combine(root, "sys/bus/pci/drivers/nvidia"));
-        File.CreateSymbolicLink(driverLink, real.Replace("vfio-pci", "nvidia", StringComparison.Ordinal));
+        BindToNvidia(root, "0004:04:00.0");
         Directory.CreateDirectory(Path.Combine(root, "proc/4242"));
         File.WriteAllText(Path.Combine(root, "proc/4242/comm"), "nvidia-persistenced\n");
         var r = new HookHarness(root).Run(Golden("gpu1-write-out.xml"), "gpu1", "prepare", "begin", "-");
