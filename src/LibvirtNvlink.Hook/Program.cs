@@ -1,4 +1,3 @@
-using System.Globalization;
 using LibvirtNvlink.Hook;
 using LibvirtNvlink.HostAccess;
 using LibvirtNvlink.Pci;
@@ -44,16 +43,13 @@ return 0;
 
 static bool IsOfInterest(HostRoot host, PciAddress address)
 {
-    var dir = $"/sys/bus/pci/devices/{address}";
     try
     {
-        return Hex(host.ReadText(dir + "/vendor")) is { } v && Hex(host.ReadText(dir + "/device")) is { } d && PciIds.IsOfInterest(v, d);
+        return PciSysfsReader.ReadIds(host, address) is { } ids && PciIds.IsOfInterest(ids.Vendor, ids.Device);
     }
     catch (IOException)
     {
+        // Cannot tell: let the worker look, rather than miss a GPU.
         return true;
     }
 }
-
-static int? Hex(string? t) =>
-    t is not null && int.TryParse(t.StartsWith("0x", StringComparison.Ordinal) ? t[2..] : t, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var v) ? v : null;

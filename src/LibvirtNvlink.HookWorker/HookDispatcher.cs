@@ -74,8 +74,7 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
             domain = DomainDefinition.Parse(xml, "the domain XML on stdin");
             foreach (var h in domain.PciHostdevs())
             {
-                var dir = $"/sys/bus/pci/devices/{h.Source}";
-                if (ReadHex(dir + "/vendor") is { } v && ReadHex(dir + "/device") is { } d && PciIds.IsOfInterest(v, d)) return true;
+                if (PciSysfsReader.ReadIds(env.Host, h.Source) is { } ids && PciIds.IsOfInterest(ids.Vendor, ids.Device)) return true;
             }
             return false;
         }
@@ -84,18 +83,10 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
             // Not ours to judge: libvirt produced it, and a hook that cannot read it must not block the guest.
             return false;
         }
-    }
-
-    private int? ReadHex(string hostPath)
-    {
-        try
-        {
-            var t = env.Host.ReadText(hostPath);
-            return t is not null && int.TryParse(t.StartsWith("0x", StringComparison.Ordinal) ? t[2..] : t, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var v) ? v : null;
-        }
         catch (IOException)
         {
-            return null;
+            // A device whose IDs cannot be read: check the domain rather than wave it through.
+            return true;
         }
     }
 

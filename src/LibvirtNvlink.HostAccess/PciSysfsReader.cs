@@ -43,16 +43,26 @@ public static class PciSysfsReader
 
     private static bool IsInteresting(HostRoot root, PciAddress address, Func<int, int, bool> interesting)
     {
-        var dir = $"{DevicesPath}/{address}";
         try
         {
-            return ParseHex(root.ReadText(dir + "/vendor")) is not { } v || ParseHex(root.ReadText(dir + "/device")) is not { } d || interesting(v, d);
+            // Unreadable IDs: read it in full, so the problem becomes a finding.
+            return ReadIds(root, address) is not { } ids || interesting(ids.Vendor, ids.Device);
         }
         catch (IOException)
         {
-            // Unreadable IDs: read it in full, so the problem becomes a finding.
             return true;
         }
+    }
+
+    /// <summary>
+    /// A device's vendor and device IDs, two small reads: what the hook's triage and the scoped discovery decide on.
+    /// Null when the device is absent or its IDs are not hex.
+    /// </summary>
+    /// <exception cref="IOException">The files exist but cannot be read.</exception>
+    public static (int Vendor, int Device)? ReadIds(HostRoot root, PciAddress address)
+    {
+        var dir = $"{DevicesPath}/{address}";
+        return ParseHex(root.ReadText(dir + "/vendor")) is { } v && ParseHex(root.ReadText(dir + "/device")) is { } d ? (v, d) : null;
     }
 
     private static int? ParseHex(string? t) =>
