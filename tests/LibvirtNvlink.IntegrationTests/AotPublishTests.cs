@@ -9,7 +9,7 @@ public partial class AotPublishTests
     private static partial Regex Warning();
 
     [Fact]
-    public void The_hook_and_its_worker_publish_with_NativeAOT_without_a_single_warning()
+    public void The_CLI_the_hook_and_its_worker_publish_with_NativeAOT_without_a_single_warning()
     {
         Assert.True(PublishedHook.ExitCode == 0, PublishedHook.Output);
         var warnings = PublishedHook.Output.Split('\n').Where(l => Warning().IsMatch(l)).ToList();
@@ -17,6 +17,18 @@ public partial class AotPublishTests
         Assert.Contains("Generating native code", PublishedHook.Output, StringComparison.Ordinal);
         Assert.True(File.Exists(PublishedHook.Front));
         Assert.True(File.Exists(PublishedHook.Worker));
+        Assert.True(File.Exists(PublishedHook.Cli));
+    }
+
+    [Fact]
+    public void The_NativeAOT_CLI_talks_to_libvirt_through_its_own_bindings()
+    {
+        Assert.True(PublishedHook.ExitCode == 0, PublishedHook.Output);
+        Processes.RequireOrSkip(Libvirt.LibvirtLibrary.InstalledVersion() is not null, "libvirt.so.0 (libvirt0)");
+        var r = Processes.Run(PublishedHook.Cli, ["check", "--all", "--connect", "test:///default",
+            "--host-root", Path.Combine(Tests.CliRunner.RepoRoot, "examples", "hosts", "witherspoon-6gpu")]);
+        Assert.True(r.ExitCode == 0, r.Output);
+        Assert.Contains("test: no NVLink2 device of this host assigned", r.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
