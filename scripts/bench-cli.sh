@@ -19,7 +19,7 @@ measure() { # label, command...
   end=$(date +%s%N)
   awk -v l="$label" -v s="$start" -v e="$end" -v n="$runs" 'BEGIN { printf "%-48s %8.1f ms per run (%d runs)\n", l, (e - s) / n / 1000000, n }'
 }
-measure "true (process floor)" true
+measure "/bin/true (process floor)" /bin/true
 measure "libvirt-nvlink --version (.NET start floor)" "$cli" --version
 measure "libvirt-nvlink transform, 6-GPU domain" "$cli" transform "$input" --host-root "$host" --memlock write --libvirt-version 9.0.0
 measure "libvirt-nvlink explain, 6-GPU domain" "$cli" explain "$input" --host-root "$host" --libvirt-version 9.0.0

@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using LibvirtNvlink.HostAccess;
-using LibvirtNvlink.Simulation;
 
 namespace LibvirtNvlink.Benchmarks;
 
@@ -13,9 +12,7 @@ public class DiscoveryBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _root = Path.Combine(Path.GetTempPath(), "bench-host-" + Environment.ProcessId);
-        if (Directory.Exists(_root)) Directory.Delete(_root, true);
-        SimulatedHostWriter.Write(BuiltInLayouts.Witherspoon6Gpu, _root);
+        _root = BenchmarkInputs.WriteSixGpuHost("discovery");
     }
 
     [GlobalCleanup]

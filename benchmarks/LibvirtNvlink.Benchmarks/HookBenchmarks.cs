@@ -1,7 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using LibvirtNvlink.HookWorker;
 using LibvirtNvlink.HostAccess;
-using LibvirtNvlink.Simulation;
 
 namespace LibvirtNvlink.Benchmarks;
 
@@ -16,12 +15,8 @@ public class HookBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _root = Path.Combine(Path.GetTempPath(), "bench-hook-" + Environment.ProcessId);
-        if (Directory.Exists(_root)) Directory.Delete(_root, true);
-        SimulatedHostWriter.Write(BuiltInLayouts.Witherspoon6Gpu, _root);
-        var dir = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(dir, "LibvirtNvlink.sln"))) dir = Path.GetDirectoryName(dir)!;
-        _xml = File.ReadAllText(Path.Combine(dir, "tests/LibvirtNvlink.Tests/Golden/six-gpus-out.xml"));
+        _root = BenchmarkInputs.WriteSixGpuHost("hook");
+        _xml = BenchmarkInputs.Golden("six-gpus-out.xml");
         var state = Path.Combine(_root, "state");
         _env = HookEnvironment.FromVariables(name => name switch
         {

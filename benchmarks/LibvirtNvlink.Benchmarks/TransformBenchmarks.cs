@@ -1,7 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using LibvirtNvlink.Domain;
 using LibvirtNvlink.HostAccess;
-using LibvirtNvlink.Simulation;
 using LibvirtNvlink.Topology;
 using LibvirtNvlink.Transform;
 
@@ -20,13 +19,9 @@ public class TransformBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _root = Path.Combine(Path.GetTempPath(), "bench-transform-" + Environment.ProcessId);
-        if (Directory.Exists(_root)) Directory.Delete(_root, true);
-        SimulatedHostWriter.Write(BuiltInLayouts.Witherspoon6Gpu, _root);
+        _root = BenchmarkInputs.WriteSixGpuHost("transform");
         _host = HostDiscovery.Discover(new HostRoot(_root));
-        var dir = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(dir, "LibvirtNvlink.sln"))) dir = Path.GetDirectoryName(dir)!;
-        _input = File.ReadAllText(Path.Combine(dir, "tests/LibvirtNvlink.Tests/Golden/six-gpus-in.xml"));
+        _input = BenchmarkInputs.Golden("six-gpus-in.xml");
         _complete = Nv2DomainTransformer.Transform(_input, _host, _options).Xml;
     }
 
