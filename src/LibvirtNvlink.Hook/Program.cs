@@ -18,11 +18,23 @@ if (!HookInvocation.TryParse(args, out var hook, out var usage))
     return 2;
 }
 
-var env = HookEnvironment.FromVariables(Environment.GetEnvironmentVariable);
-var xml = System.Text.Encoding.UTF8.GetString(input);
-var verdict = HookTriage.Decide(hook, xml,
-    address => IsOfInterest(env.Host, address),
-    domain => File.Exists(DriverBinder.RecordPathFor(env.StateDirectory, domain)));
+HookEnvironment env;
+HookTriage.Verdict verdict;
+#pragma warning disable CA1031 // Whatever goes wrong, the exit code is ours to choose: a crash at reconnect kills a guest.
+try
+{
+    env = HookEnvironment.FromVariables(Environment.GetEnvironmentVariable);
+    var xml = System.Text.Encoding.UTF8.GetString(input);
+    var environment = env;
+    verdict = HookTriage.Decide(hook, xml,
+        address => IsOfInterest(environment.Host, address),
+        domain => File.Exists(DriverBinder.RecordPathFor(environment.StateDirectory, domain)));
+}
+catch (Exception e)
+{
+    return Fail(hook, $"libvirt-nvlink: could not examine domain '{hook.Domain}' ({e.GetType().Name}: {e.Message}).");
+}
+#pragma warning restore CA1031
 if (verdict == HookTriage.Verdict.Done) return 0;
 
 var worker = env.ResolveWorkerPath();
@@ -32,14 +44,17 @@ try
 }
 catch (IOException e)
 {
-    using var err = Console.OpenStandardError();
-    // prepare is the only place where not checking is worse than not starting.
-    var refuse = hook.Is("prepare", "begin");
-    err.Write(System.Text.Encoding.UTF8.GetBytes(
-        $"libvirt-nvlink: cannot run {worker} to check domain '{hook.Domain}': {e.Message}. Reinstall libvirt-nvlink (libvirt-nvlink install-hook).\n"));
-    return refuse ? 1 : 0;
+    return Fail(hook, $"libvirt-nvlink: cannot run {worker} to check domain '{hook.Domain}': {e.Message}. Reinstall libvirt-nvlink (libvirt-nvlink install-hook).");
 }
 return 0;
+
+// prepare is the only place where not checking is worse than not starting; everywhere else the guest goes on.
+static int Fail(HookInvocation hook, string message)
+{
+    using var err = Console.OpenStandardError();
+    err.Write(System.Text.Encoding.UTF8.GetBytes(message + "\n"));
+    return hook.Is("prepare", "begin") ? 1 : 0;
+}
 
 static bool IsOfInterest(HostRoot host, PciAddress address)
 {

@@ -105,9 +105,11 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
             stderr.WriteLine($"libvirt-nvlink: {e.Message} Fix the file (schema: xml-schemas/libvirt-nvlink-config.xsd) and start again.");
             return Refuse;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or DomainXmlException or FormatException or InvalidOperationException)
+#pragma warning disable CA1031 // Any failure must end in an exit code we chose: a crash at reconnect would kill a guest.
+        catch (Exception e)
+#pragma warning restore CA1031
         {
-            Log(hook, $"internal error: {e.Message}", error: true);
+            Log(hook, $"internal error ({e.GetType().Name}): {e.Message}", error: true);
             if (hook.Is("prepare", "begin") && _config.Policy == IncompletePolicy.Refuse)
             {
                 stderr.WriteLine($"libvirt-nvlink could not check domain '{hook.Domain}' before it starts: {e.Message}. " +

@@ -224,6 +224,23 @@ public class HookDispatcherTests
         Assert.Equal(0, again.ExitCode);
     }
 
+    [Theory]
+    [InlineData("prepare", "begin", 1)]
+    [InlineData("reconnect", "begin", 0)]
+    [InlineData("started", "begin", 0)]
+    public void An_unexpected_failure_ends_in_the_hooks_own_exit_code_never_a_crash(string op, string subOp, int expected)
+    {
+        var h = On(BuiltInLayouts.Witherspoon6Gpu);
+        var stderr = new StringWriter();
+        var dispatcher = new HookWorker.HookDispatcher(h.Environment, stderr)
+        {
+            ArmWatchdog = (_, _, _) => throw new InvalidCastException("simulated bug"),
+        };
+        Assert.Equal(expected, dispatcher.Run(["gpu1", op, subOp, "-"], Golden("gpu1-write-out.xml")));
+        Assert.Contains("InvalidCastException", File.ReadAllText(h.LogPath), StringComparison.Ordinal);
+        if (expected == 1) Assert.Contains("could not check domain 'gpu1'", stderr.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Release_without_an_undo_record_does_nothing()
     {
