@@ -20,4 +20,15 @@ var dispatcher = new HookDispatcher(env, stderr)
 {
     ArmWatchdog = Watchdog.Arm,
 };
-return dispatcher.Run(args, xml);
+#pragma warning disable CA1031 // The last line of defence: a crash at reconnect would make libvirt kill a running guest.
+try
+{
+    return dispatcher.Run(args, xml);
+}
+catch (Exception e)
+{
+    var prepare = args.Length >= 3 && args[1] == "prepare" && args[2] == "begin";
+    stderr.WriteLine($"libvirt-nvlink: internal error ({e.GetType().Name}: {e.Message}){(prepare ? "; refusing to start the domain unchecked" : "")}.");
+    return prepare ? 1 : 0;
+}
+#pragma warning restore CA1031
