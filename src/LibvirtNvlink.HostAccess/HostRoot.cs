@@ -25,14 +25,6 @@ public sealed class HostRoot
 
     public string Map(string hostPath) => IsSystemRoot ? hostPath : Root + hostPath;
 
-    /// <summary>Maps a real path back to a host path, or null when it lies outside this root.</summary>
-    public string? Unmap(string realPath)
-    {
-        if (IsSystemRoot) return realPath;
-        if (realPath == Root) return "/";
-        return realPath.StartsWith(Root + "/", StringComparison.Ordinal) ? realPath[Root.Length..] : null;
-    }
-
     /// <exception cref="IOException">Exists but cannot be read; the message names the path.</exception>
     public byte[]? ReadBytes(string hostPath) => LibcInterop.ReadSmallFile(Map(hostPath), MaxFileBytes);
 

@@ -33,9 +33,6 @@ public static class PlatformReader
     /// and the version of the libvirtd that probed it (qemuCaps/selfvers). The hook reads this instead of running
     /// QEMU, asking libvirtd, or loading libvirt.so.0 (whose dependencies alone cost ~30 ms of start-up).
     /// </summary>
-    public static (int Major, int Minor)? QemuVersionFromLibvirtCache(string cacheDirectory, string emulator) =>
-        ReadLibvirtCache(cacheDirectory, emulator).Qemu;
-
     public static ((int Major, int Minor)? Qemu, ulong? LibvirtNumber) ReadLibvirtCache(string cacheDirectory, string emulator)
     {
         if (!Directory.Exists(cacheDirectory)) return (null, null);

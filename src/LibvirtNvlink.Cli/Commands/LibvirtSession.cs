@@ -90,6 +90,4 @@ internal sealed class LibvirtSession(LibvirtConnection connection, Topology.Host
         var d = DomainDefinition.Parse(xml);
         return (d.Root.Element("name")?.Value, d.Root.Element("uuid")?.Value);
     }
-
-    public static string NameOf(XElement root) => root.Element("name")?.Value ?? "(unnamed)";
 }

@@ -21,8 +21,5 @@ public sealed record HookInvocation(string Domain, string Op, string SubOp, stri
 
     public bool Is(string op, string subOp) => Op == op && SubOp == subOp;
 
-    /// <summary>Ops whose non-zero exit aborts the start (prepare, start, started) — the others libvirt ignores, except reconnect, where it kills the guest.</summary>
-    public bool FailureAbortsStart => Op is "prepare" or "start" or "started";
-
     public override string ToString() => $"{Op} {SubOp} {Extra}";
 }
