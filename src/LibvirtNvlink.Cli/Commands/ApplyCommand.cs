@@ -32,7 +32,7 @@ internal static class ApplyCommand
             try
             {
                 using var scope = LibvirtSessionScope.Open(parse.GetValue(connect)!, parse.GetValue(dryRun), parse.GetValue(hostRoot)!, parse.GetValue(version), parse.GetValue(backup)!);
-                var names = parse.GetValue(domain) is { } n ? [n] : scope.Value.Connection.ListDefinedDomains().Select(d => d.Name).ToList();
+                var names = parse.GetValue(domain) is { } n ? [n] : scope.Value.DefinedDomains().Select(d => d.Name).ToList();
                 var failed = 0;
                 foreach (var name in names)
                 {
@@ -84,7 +84,7 @@ internal static class ApplyCommand
             return true;
         }
         var saved = session.Backup(name, current);
-        var defined = session.Connection.Define(result.Xml);
+        var defined = session.Define(result.Xml);
         Console.Out.WriteLine($"domain '{name}': completed and redefined (previous definition in {saved})" +
                               (defined.IsActive ? "; it is running, so the change takes effect at its next boot." : "."));
         return true;

@@ -36,7 +36,7 @@ internal static class CheckCommand
                 var root = new HostRoot(parse.GetValue(hostRoot)!);
                 using var scope = LibvirtSessionScope.Open(parse.GetValue(connect)!, true, parse.GetValue(hostRoot)!, parse.GetValue(version), LibvirtSession.DefaultBackupDirectory);
                 var session = scope.Value;
-                var names = parse.GetValue(domain) is { } n ? [n] : session.Connection.ListDefinedDomains().Select(d => d.Name).ToList();
+                var names = parse.GetValue(domain) is { } n ? [n] : session.DefinedDomains().Select(d => d.Name).ToList();
                 var results = new List<(string Name, IReadOnlyList<Finding> Findings, bool Nv2)>();
                 foreach (var name in names)
                 {

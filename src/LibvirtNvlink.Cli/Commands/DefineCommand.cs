@@ -36,7 +36,7 @@ internal static class DefineCommand
                     Console.Error.WriteLine($"domain '{name}' exists: its current definition is saved in {saved}");
                     xmlToDefine = LibvirtSession.AdoptUuid(xmlToDefine, current);
                 }
-                var defined = session.Value.Connection.Define(xmlToDefine);
+                var defined = session.Value.Define(xmlToDefine);
                 Console.Out.WriteLine($"Domain '{defined.Name}' defined{(defined.IsActive ? " (it is running: the new definition applies at its next boot)" : "")}.");
                 return ExitCodes.Ok;
             }
@@ -63,5 +63,5 @@ internal sealed class LibvirtSessionScope(LibvirtSession value) : IDisposable
     public static LibvirtSessionScope Open(string uri, bool readOnly, string hostRoot, string? version, string backupDir) =>
         new(LibvirtSession.Open(uri, readOnly, hostRoot, version, backupDir, m => Console.Error.WriteLine(m)));
 
-    public void Dispose() => Value.Connection.Dispose();
+    public void Dispose() => Value.Dispose();
 }

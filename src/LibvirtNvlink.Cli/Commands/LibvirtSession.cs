@@ -8,13 +8,28 @@ using LibvirtNvlink.Transform;
 
 namespace LibvirtNvlink.Cli.Commands;
 
-/// <summary>What define, apply, check and watch share: the connection, the host, backups and the transform.</summary>
-internal sealed class LibvirtSession(LibvirtConnection connection, Topology.HostTopology host, TargetLibvirt target, string backupDirectory)
+/// <summary>
+/// What define, apply, check and watch share: the connection (calls reconnect and retry on transient faults),
+/// the host, backups and the transform.
+/// </summary>
+internal sealed class LibvirtSession(ReconnectingConnection link, Topology.HostTopology host, TargetLibvirt target, string backupDirectory) : IDisposable
 {
     public const string DefaultUri = "qemu:///system";
     public const string DefaultBackupDirectory = "/var/lib/libvirt-nvlink/backups";
 
-    public LibvirtConnection Connection { get; } = connection;
+    /// <summary>The live connection, for what must happen on one connection (events, keepalive).</summary>
+    public LibvirtConnection Connection => link.Current;
+
+    /// <summary>How often a call had to reconnect: a new connection carries none of the old one's event subscriptions.</summary>
+    public int Reconnects => link.Reconnects;
+
+    /// <summary>An idempotent libvirt operation, reconnected and retried on transient faults.</summary>
+    public T Call<T>(Func<LibvirtConnection, T> operation) => link.Call(operation);
+
+    /// <summary>The same connection and target with a freshly read host.</summary>
+    public LibvirtSession WithHost(Topology.HostTopology freshHost) => new(link, freshHost, Target, backupDirectory);
+
+    public void Dispose() => link.Dispose();
 
     public Topology.HostTopology Host { get; } = host;
 
@@ -37,26 +52,25 @@ internal sealed class LibvirtSession(LibvirtConnection connection, Topology.Host
     public static LibvirtSession Open(string uri, bool readOnly, string hostRoot, string? versionOption, string backupDirectory, Action<string> log)
     {
         var host = DomainInput.Host(hostRoot);
-        var connection = LibvirtRetry.Open(uri, readOnly, LibvirtRetry.Pipeline(log: log));
-        TargetLibvirt target;
-        if (versionOption is not null)
-        {
-            target = DomainInput.Target(versionOption);
-        }
-        else
-        {
-            target = new TargetLibvirt(connection.LibraryVersionOfDaemon(), "libvirtd via the API");
-        }
-        return new LibvirtSession(connection, host, target, backupDirectory);
+        var link = new ReconnectingConnection(uri, readOnly, LibvirtRetry.Pipeline(log: log));
+        var target = versionOption is not null
+            ? DomainInput.Target(versionOption)
+            : new TargetLibvirt(link.Call(c => c.LibraryVersionOfDaemon()), "libvirtd via the API");
+        return new LibvirtSession(link, host, target, backupDirectory);
     }
 
     /// <summary>The domain's current inactive definition, or null when it is not defined.</summary>
     /// <param name="secure">Include secrets (needed to redefine faithfully; refused on read-only connections).</param>
-    public string? CurrentDefinition(string? name, string? uuid, bool secure = true)
+    public string? CurrentDefinition(string? name, string? uuid, bool secure = true) => Call(c =>
     {
-        using var handle = (uuid is not null ? Connection.LookupByUuid(uuid) : null) ?? (name is not null ? Connection.LookupByName(name) : null);
+        using var handle = (uuid is not null ? c.LookupByUuid(uuid) : null) ?? (name is not null ? c.LookupByName(name) : null);
         return handle is null ? null : LibvirtConnection.GetXml(handle, LibvirtConnection.XmlInactive | (secure ? LibvirtConnection.XmlSecure : 0));
-    }
+    });
+
+    /// <summary>Defining the same XML twice is harmless, so a define can be retried after a reconnect.</summary>
+    public LibvirtDomainInfo Define(string xml) => Call(c => c.Define(xml));
+
+    public IReadOnlyList<LibvirtDomainInfo> DefinedDomains() => Call(c => c.ListDefinedDomains());
 
     /// <summary>
     /// A definition without &lt;uuid&gt; for a name that exists would be a new domain clashing with the old one;

@@ -65,13 +65,15 @@ internal static class WatchCommand
                 return ExitCodes.Usage;
             }
             first = false;
-            using (session.Connection)
+            using (session)
             {
                 session.Connection.SetKeepAlive(5, 3);
                 loop.SubscribeLifecycle(session.Connection);
+                var subscribedOn = session.Reconnects;
                 Log($"connected to {uri} (libvirt {session.Target.Version}); completing every defined domain once");
-                foreach (var d in session.Connection.ListDefinedDomains()) Complete(session, d.Name, memlock, backupDir, hostRoot);
-                while (!stop.IsCancellationRequested && session.Connection.IsAlive)
+                foreach (var d in session.DefinedDomains()) Complete(session, d.Name, memlock, backupDir, hostRoot);
+                // A call that reconnected on its own leaves us on a connection without our subscription: start over.
+                while (!stop.IsCancellationRequested && session.Reconnects == subscribedOn && session.Connection.IsAlive)
                 {
                     if (!loop.Events.TryTake(out var ev, 500)) continue;
                     if (ev.IsDefined) Complete(session, ev.Domain, memlock, backupDir, hostRoot);
@@ -88,13 +90,13 @@ internal static class WatchCommand
         try
         {
             // The host can change under a long-running service (drivers rebound, GPUs reset): read it each time.
-            var fresh = new LibvirtSession(session.Connection, DomainInput.Host(hostRoot), session.Target, backupDir);
+            var fresh = session.WithHost(DomainInput.Host(hostRoot));
             var current = fresh.CurrentDefinition(name, null);
             if (current is null) return;
             var result = fresh.Transform(current, memlock);
             if (!result.Changed) return;
             var saved = fresh.Backup(name, current);
-            var defined = session.Connection.Define(result.Xml);
+            var defined = fresh.Define(result.Xml);
             Log($"completed domain '{name}' for NVLink2 (previous definition in {saved}){(defined.IsActive ? "; running: takes effect at next boot" : "")}");
         }
         catch (Exception e) when (e is LibvirtException or Transform.TransformException or DomainXmlException or UsageException or IOException)
