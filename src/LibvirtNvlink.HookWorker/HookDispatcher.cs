@@ -188,8 +188,7 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
         var topology = HostDiscovery.Discover(env.Host, PciIds.IsOfInterest);
         var emulator = domain.Devices?.Element("emulator")?.Value ?? "/usr/bin/qemu-system-ppc64";
         var target = TargetFromCache(PlatformReader.ReadLibvirtCache(env.LibvirtCapabilityCache, emulator).LibvirtNumber);
-        var version = target.Version < LibvirtVersion.Nv2Memlock ? LibvirtVersion.Nv2Memlock : target.Version;
-        var required = MemlockCalculator.Calculate(domain, new TopologyPciFacts(topology), version, ignoreHardLimit: true);
+        var required = MemlockCalculator.Nv2Requirement(domain, new TopologyPciFacts(topology), target.Version);
         var requirement = $"requirement {required.Bytes} bytes, {required.Rule}";
         if (actual is null)
         {

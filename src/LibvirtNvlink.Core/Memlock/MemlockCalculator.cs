@@ -133,6 +133,13 @@ public static class MemlockCalculator
         return new MemlockResult(total << 10, MemlockRules.GenericVfio, 0, terms, notes);
     }
 
+    /// <summary>
+    /// What the domain needs for NVLink2, whatever it sets today: the limit an NVLink2-aware libvirt (5.3+) computes
+    /// without a hard_limit. For an older target libvirt its own, too small, figure would achieve nothing.
+    /// </summary>
+    public static MemlockResult Nv2Requirement(DomainDefinition d, IHostPciFacts host, LibvirtVersion target) =>
+        Calculate(d, host, target < LibvirtVersion.Nv2Memlock ? LibvirtVersion.Nv2Memlock : target, ignoreHardLimit: true);
+
     private static bool IsValid(PciHostdev h) => h.Source.Domain != 0 || h.Source.Bus != 0 || h.Source.Slot != 0;
 
     /// <summary>Memory as qemuDomainAlignMemorySizes leaves it: 256 MiB steps on ppc64, 1 MiB elsewhere.</summary>

@@ -170,8 +170,7 @@ public static class Nv2Preflight
         }
         var pci = new TopologyPciFacts(host);
         var actual = MemlockCalculator.Calculate(d, pci, facts.Libvirt.Version);
-        var requirementVersion = facts.Libvirt.Version < LibvirtVersion.Nv2Memlock ? LibvirtVersion.Nv2Memlock : facts.Libvirt.Version;
-        var required = MemlockCalculator.Calculate(d, pci, requirementVersion, ignoreHardLimit: true);
+        var required = MemlockCalculator.Nv2Requirement(d, pci, facts.Libvirt.Version);
         if (!actual.Unlimited && actual.Bytes < required.Bytes)
         {
             findings.Add(new Finding(Severity.Error, "memlock-too-low", name,

@@ -113,11 +113,7 @@ public static class Nv2DomainTransformer
         foreach (var (g, members) in groups) edit.PlaceGroup(g, members, errors);
         ThrowIfAny(d, errors);
 
-        var facts = new TopologyPciFacts(host);
-        // The requirement is what an NVLink2-aware libvirt computes, even when the target libvirt is older:
-        // writing that older libvirt's own (too small) figure would achieve nothing.
-        var requirementVersion = options.Target.Version < LibvirtVersion.Nv2Memlock ? LibvirtVersion.Nv2Memlock : options.Target.Version;
-        var memlock = MemlockCalculator.Calculate(d, facts, requirementVersion, ignoreHardLimit: true);
+        var memlock = MemlockCalculator.Nv2Requirement(d, new TopologyPciFacts(host), options.Target.Version);
         edit.ApplyMemlock(memlock, options);
 
         if (!edit.Changed)
