@@ -186,8 +186,7 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
         }
         var actual = PlatformReader.MaxLockedMemory(pid);
         var topology = HostDiscovery.Discover(env.Host, PciIds.IsOfInterest);
-        var emulator = domain.Devices?.Element("emulator")?.Value ?? "/usr/bin/qemu-system-ppc64";
-        var target = TargetFromCache(PlatformReader.ReadLibvirtCache(env.LibvirtCapabilityCache, emulator).LibvirtNumber);
+        var target = PreflightFactsReader.TargetFromCache(PlatformReader.ReadLibvirtCache(env.LibvirtCapabilityCache, domain.Emulator).LibvirtNumber);
         var required = MemlockCalculator.Nv2Requirement(domain, new TopologyPciFacts(topology), target.Version);
         var requirement = $"requirement {required.Bytes} bytes, {required.Rule}";
         if (actual is null)
@@ -233,14 +232,8 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
         return bound;
     }
 
-    /// <summary>The libvirtd running us is the one that wrote the capability cache (qemuCaps/selfvers).</summary>
-    private static TargetLibvirt TargetFromCache(ulong? number) => number is { } n
-        ? new TargetLibvirt(LibvirtVersion.FromNumber(n), "libvirt capability cache")
-        : new TargetLibvirt(LibvirtVersion.Assumed, TargetLibvirt.FromAssumption);
-
     private PreflightFacts Facts(DomainDefinition domain, HostTopology topology, IReadOnlySet<PciAddress> bound, bool probeVfio)
     {
-        var emulator = domain.Devices?.Element("emulator")?.Value ?? "/usr/bin/qemu-system-ppc64";
         var probes = new List<VfioGroupProbe>();
         if (probeVfio)
         {
@@ -255,13 +248,6 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
                 probes.Add(vfio.Probe(group, [.. members.Where(assigned.Contains).Select(m => m.ToString())]));
             }
         }
-        var cache = PlatformReader.ReadLibvirtCache(env.LibvirtCapabilityCache, emulator);
-        return new PreflightFacts(
-            TargetFromCache(cache.LibvirtNumber),
-            PlatformReader.KernelRelease(env.Host),
-            cache.Qemu,
-            () => PlatformReader.ProcessesHoldingGpus(env.Host),
-            probes,
-            bound);
+        return PreflightFactsReader.Read(env.Host, env.LibvirtCapabilityCache, domain, null, probes, bound);
     }
 }

@@ -48,10 +48,7 @@ internal static class CheckCommand
                     }
                     var d = DomainDefinition.Parse(xml, $"domain '{name}'");
                     var nv2 = Nv2Preflight.Nv2Hostdevs(d, session.Host).Count > 0;
-                    var emulator = d.Devices?.Element("emulator")?.Value ?? "/usr/bin/qemu-system-ppc64";
-                    var facts = new PreflightFacts(session.Target, PlatformReader.KernelRelease(root),
-                        PlatformReader.ReadLibvirtCache(PlatformReader.LibvirtCapabilityCache, emulator).Qemu,
-                        () => PlatformReader.ProcessesHoldingGpus(root), [], new HashSet<Pci.PciAddress>());
+                    var facts = PreflightFactsReader.Read(root, PlatformReader.LibvirtCapabilityCache, d, session.Target, [], new HashSet<Pci.PciAddress>());
                     results.Add((name, nv2 ? Nv2Preflight.Check(d, session.Host, facts) : [], nv2));
                 }
                 if (parse.GetValue(json)) WriteJson(results);
