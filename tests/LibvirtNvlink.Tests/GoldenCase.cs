@@ -23,7 +23,7 @@ public sealed record GoldenCase(string Name, string Host, MemlockMode Memlock, L
             var kv = File.ReadAllText(args).Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries)
                 .Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
             Assert.True(LibvirtVersion.TryParse(kv["libvirt"], out var v));
-            var mode = kv["memlock"] switch { "write" => MemlockMode.Write, "never" => MemlockMode.Never, _ => MemlockMode.Auto };
+            var mode = MemlockModeNames.Parse(kv["memlock"]);
             cases.Add(new GoldenCase(Path.GetFileNameWithoutExtension(args), kv["host"], mode, v));
         }
         return cases;

@@ -15,7 +15,7 @@ internal static class ApplyCommand
         var domain = new Option<string?>("--domain") { Description = "Apply to this domain" };
         var all = new Option<bool>("--all") { Description = "Apply to every defined domain" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Show what would change (a diff per domain); define nothing" };
-        var memlock = LibvirtSession.MemlockOption();
+        var memlock = CommonOptions.Memlock();
         var backup = LibvirtSession.BackupDirOption();
         var version = DomainInput.LibvirtVersionOption();
         var cmd = new Command("apply", "Re-transform and redefine defined domains that need it (for domains defined by other tools)")
@@ -36,7 +36,7 @@ internal static class ApplyCommand
                 var failed = 0;
                 foreach (var name in names)
                 {
-                    failed += ApplyOne(scope.Value, name, parse.GetValue(dryRun), LibvirtSession.Memlock(parse.GetValue(memlock)!)) ? 0 : 1;
+                    failed += ApplyOne(scope.Value, name, parse.GetValue(dryRun), MemlockModeNames.Parse(parse.GetValue(memlock)!)) ? 0 : 1;
                 }
                 return failed == 0 ? ExitCodes.Ok : ExitCodes.Findings;
             }

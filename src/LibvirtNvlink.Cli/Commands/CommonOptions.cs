@@ -1,4 +1,5 @@
 using System.CommandLine;
+using LibvirtNvlink.Transform;
 
 namespace LibvirtNvlink.Cli.Commands;
 
@@ -9,4 +10,15 @@ internal static class CommonOptions
         Description = "Read this directory as the host root instead of / (a simulated host, see simulate-host)",
         DefaultValueFactory = _ => "/",
     };
+
+    public static Option<string> Memlock()
+    {
+        var o = new Option<string>("--memlock")
+        {
+            Description = "auto: write <hard_limit> only when the target libvirt cannot compute the NVLink2 limit; write: always; never",
+            DefaultValueFactory = _ => "auto",
+        };
+        o.AcceptOnlyFromAmong([.. MemlockModeNames.All]);
+        return o;
+    }
 }

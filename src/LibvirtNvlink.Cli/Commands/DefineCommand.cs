@@ -12,7 +12,7 @@ internal static class DefineCommand
         var file = DomainInput.File();
         var connect = LibvirtSession.ConnectOption();
         var hostRoot = CommonOptions.HostRoot();
-        var memlock = LibvirtSession.MemlockOption();
+        var memlock = CommonOptions.Memlock();
         var backup = LibvirtSession.BackupDirOption();
         var version = DomainInput.LibvirtVersionOption();
         var cmd = new Command("define", "Complete a domain for NVLink2 on this host, then define it through the libvirt API")
@@ -27,7 +27,7 @@ internal static class DefineCommand
                 // Refuse bad input before touching libvirt.
                 var (name, uuid) = LibvirtSession.Identity(xml);
                 using var session = LibvirtSessionScope.Open(parse.GetValue(connect)!, false, parse.GetValue(hostRoot)!, parse.GetValue(version), parse.GetValue(backup)!);
-                var result = session.Value.Transform(xml, LibvirtSession.Memlock(parse.GetValue(memlock)!));
+                var result = session.Value.Transform(xml, MemlockModeNames.Parse(parse.GetValue(memlock)!));
                 foreach (var m in result.Messages) Console.Error.WriteLine(m);
                 var xmlToDefine = result.Xml;
                 if (session.Value.CurrentDefinition(name, uuid) is { } current)

@@ -39,15 +39,6 @@ internal sealed class LibvirtSession(ReconnectingConnection link, Topology.HostT
 
     public static Option<string> BackupDirOption() => new("--backup-dir") { Description = "Where the previous definition of a redefined domain is saved", DefaultValueFactory = _ => DefaultBackupDirectory };
 
-    public static Option<string> MemlockOption()
-    {
-        var o = new Option<string>("--memlock") { Description = "auto|write|never, as for transform", DefaultValueFactory = _ => "auto" };
-        o.AcceptOnlyFromAmong("auto", "write", "never");
-        return o;
-    }
-
-    public static MemlockMode Memlock(string value) => value switch { "write" => MemlockMode.Write, "never" => MemlockMode.Never, _ => MemlockMode.Auto };
-
     /// <summary>Connects (bounded retries on transient faults) and reads the host.</summary>
     public static LibvirtSession Open(string uri, bool readOnly, string hostRoot, string? versionOption, string backupDirectory, Action<string> log)
     {

@@ -12,12 +12,7 @@ internal static class TransformCommand
     {
         var file = DomainInput.File();
         var hostRoot = CommonOptions.HostRoot();
-        var memlock = new Option<string>("--memlock")
-        {
-            Description = "auto: write <hard_limit> only when the target libvirt cannot compute the NVLink2 limit; write: always; never",
-            DefaultValueFactory = _ => "auto",
-        };
-        memlock.AcceptOnlyFromAmong("auto", "write", "never");
+        var memlock = CommonOptions.Memlock();
         var undo = new Option<bool>("--undo") { Description = "Remove exactly what an earlier transform added (recorded in <metadata>)" };
         var output = new Option<string?>("--output", "-o") { Description = "Write the result atomically to this file instead of standard output" };
         var diff = new Option<bool>("--diff", "--dry-run") { Description = "Print a unified diff of the change instead of the XML; write nothing" };
@@ -40,7 +35,7 @@ internal static class TransformCommand
                 else
                 {
                     var host = DomainInput.Host(parse.GetValue(hostRoot)!);
-                    var mode = parse.GetValue(memlock) switch { "write" => MemlockMode.Write, "never" => MemlockMode.Never, _ => MemlockMode.Auto };
+                    var mode = MemlockModeNames.Parse(parse.GetValue(memlock)!);
                     result = Nv2DomainTransformer.Transform(xml, host, new TransformOptions(mode, DomainInput.Target(parse.GetValue(version))));
                 }
                 foreach (var m in result.Messages) Console.Error.WriteLine(m);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using LibvirtNvlink.Libvirt;
+using LibvirtNvlink.Transform;
 using LibvirtNvlink.Xml;
 
 namespace LibvirtNvlink.Cli.Commands;
@@ -17,14 +18,14 @@ internal static class WatchCommand
     {
         var connect = LibvirtSession.ConnectOption();
         var hostRoot = CommonOptions.HostRoot();
-        var memlock = LibvirtSession.MemlockOption();
+        var memlock = CommonOptions.Memlock();
         var backup = LibvirtSession.BackupDirOption();
         var version = DomainInput.LibvirtVersionOption();
         var cmd = new Command("watch", "Keep NVLink2 domains complete as other tools (re)define them; runs until SIGTERM")
         {
             connect, hostRoot, memlock, backup, version,
         };
-        cmd.SetAction(parse => Run(parse.GetValue(connect)!, parse.GetValue(hostRoot)!, LibvirtSession.Memlock(parse.GetValue(memlock)!),
+        cmd.SetAction(parse => Run(parse.GetValue(connect)!, parse.GetValue(hostRoot)!, MemlockModeNames.Parse(parse.GetValue(memlock)!),
             parse.GetValue(backup)!, parse.GetValue(version)));
         return cmd;
     }
