@@ -31,15 +31,6 @@ public sealed class HostRoot
     public string? ReadText(string hostPath) =>
         ReadBytes(hostPath) is { } b ? System.Text.Encoding.UTF8.GetString(b).Trim() : null;
 
-    /// <summary>The last component of a symlink's target (how sysfs names a driver or an IOMMU group).</summary>
-    public string? LinkName(string hostPath)
-    {
-        var info = new FileInfo(Map(hostPath));
-        var target = info.LinkTarget;
-        if (target is null) return null;
-        return Path.GetFileName(target.TrimEnd('/'));
-    }
-
     public bool IsSymlink(string hostPath) => new FileInfo(Map(hostPath)).LinkTarget is not null;
 
     /// <summary>Existence with symlinks followed, like libvirt's virFileExists (access(F_OK)).</summary>
