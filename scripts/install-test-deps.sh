@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use for real (no mocks): Graphviz to check --dot output, libvirt's
-# clients (virt-xml-validate, virsh) and daemon with the ppc64 and x86 QEMUs for the integration tests.
+# clients (virt-xml-validate, virsh) and daemon with the ppc64, x86 and aarch64 (Grace domains) QEMUs for the integration tests.
 # gcc with the x86 and ppc64el kernel headers checks our VFIO constants and struct layouts against linux/vfio.h.
 # Idempotent; does nothing for packages already present. Needs root (CI and these machines run as root).
 set -euo pipefail
-packages=(graphviz libxml2-utils libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-ppc qemu-system-x86 gcc linux-libc-dev linux-libc-dev-ppc64el-cross)
+packages=(graphviz libxml2-utils libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-ppc qemu-system-x86 qemu-system-arm gcc linux-libc-dev linux-libc-dev-ppc64el-cross)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

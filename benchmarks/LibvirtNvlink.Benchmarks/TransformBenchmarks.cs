@@ -22,19 +22,19 @@ public class TransformBenchmarks
         _root = BenchmarkInputs.WriteSixGpuHost("transform");
         _host = HostDiscovery.Discover(new HostRoot(_root));
         _input = BenchmarkInputs.Golden("six-gpus-in.xml");
-        _complete = Nv2DomainTransformer.Transform(_input, _host, _options).Xml;
+        _complete = DomainTransformer.Transform(_input, _host, _options).Xml;
     }
 
     [GlobalCleanup]
     public void Cleanup() => Directory.Delete(_root, true);
 
     [Benchmark]
-    public int Transform_6gpu_domain() => Nv2DomainTransformer.Transform(_input, _host, _options).Xml.Length;
+    public int Transform_6gpu_domain() => DomainTransformer.Transform(_input, _host, _options).Xml.Length;
 
     [Benchmark]
-    public bool Transform_already_complete_6gpu_domain() => Nv2DomainTransformer.Transform(_complete, _host, _options).Changed;
+    public bool Transform_already_complete_6gpu_domain() => DomainTransformer.Transform(_complete, _host, _options).Changed;
 
     [Benchmark]
     public int Discover_and_transform_6gpu_domain() =>
-        Nv2DomainTransformer.Transform(_input, HostDiscovery.Discover(new HostRoot(_root)), _options).Xml.Length;
+        DomainTransformer.Transform(_input, HostDiscovery.Discover(new HostRoot(_root)), _options).Xml.Length;
 }

@@ -23,6 +23,11 @@ public static class HostDiscovery
         var devices = PciSysfsReader.ReadAll(root, findings, interesting);
         var dt = SysfsDeviceTree.IsPresent(root) ? new SysfsDeviceTree(root) : null;
         var numa = new NumaMemoryReader(root);
-        return TopologyBuilder.Build(new HostFacts(devices, dt, numa.NodeHasOnlineMemory, findings));
+        // NUMA nodes, the kernel and drivers matter only for Grace GPUs; NVLink2 hosts and the hook skip the reads.
+        var hasGrace = devices.Any(d => Pci.PciIds.IsGraceGpuId(d.Vendor, d.Device));
+        return TopologyBuilder.Build(new HostFacts(devices, dt, numa.NodeHasOnlineMemory, findings,
+            hasGrace ? numa.ReadNodes(findings) : null,
+            hasGrace ? PlatformReader.KernelRelease(root) : null,
+            name => root.Exists($"/sys/bus/pci/drivers/{name}")));
     }
 }

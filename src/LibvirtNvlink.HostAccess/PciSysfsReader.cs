@@ -114,7 +114,12 @@ public static class PciSysfsReader
             group = gi;
         }
         var ofNode = dtBaseRealPath is null ? null : OfNode(dir + "/of_node", dtBaseRealPath, at, findings);
-        return new PciDevice(address, vendor.Value, device.Value, cls ?? 0, driver, group, numa, ofNode);
+        IReadOnlyList<PciBar>? bars = null;
+        if (PciIds.IsGraceGpuId(vendor.Value, device.Value) && Text(dir + "/resource", at, findings) is { } resource)
+        {
+            bars = PciResourceFile.Parse(resource);
+        }
+        return new PciDevice(address, vendor.Value, device.Value, cls ?? 0, driver, group, numa, ofNode) { Bars = bars };
     }
 
     public static string? DeviceTreeBaseRealPath(HostRoot root)

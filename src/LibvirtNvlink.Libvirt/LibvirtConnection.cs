@@ -50,6 +50,13 @@ public sealed class LibvirtConnection : IDisposable
         return LibvirtVersion.FromNumber(v);
     }
 
+    /// <summary>The hypervisor version the daemon reports (QEMU's, for qemu:// URIs), encoded like libvirt's.</summary>
+    public ulong HypervisorVersionNumber()
+    {
+        if (LibvirtNative.ConnectGetVersion(Handle, out var v) < 0) throw LibvirtException.FromLastError("virConnectGetVersion");
+        return v;
+    }
+
     public string Hostname() =>
         LibvirtNative.TakeString(LibvirtNative.ConnectGetHostname(Handle)) ?? throw LibvirtException.FromLastError("virConnectGetHostname");
 

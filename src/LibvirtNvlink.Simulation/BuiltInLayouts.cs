@@ -1,3 +1,5 @@
+using LibvirtNvlink.Topology;
+
 namespace LibvirtNvlink.Simulation;
 
 /// <summary>The example hosts bundled under examples/hosts, each faithful to a real machine or a real failure.</summary>
@@ -76,7 +78,44 @@ public static class BuiltInLayouts
             ]),
         ]);
 
-    public static IReadOnlyList<HostLayout> All { get; } = [Witherspoon6Gpu, Witherspoon4GpuCompound, X86PcieV100, WitherspoonBroken];
+    private const ulong MiB = 1UL << 20;
+    private const ulong GiB = 1UL << 30;
+
+    /// <summary>
+    /// A GH200 superchip: one Grace CPU node, the GPU bound to nvgrace-gpu-vfio-pci, and the firmware's 8
+    /// generic-initiator nodes (1-8). BAR2 is the 1 GiB uncached carve-out, BAR4 the 96 GB HBM rounded up to 128 GiB.
+    /// </summary>
+    public static HostLayout GraceHopper1Gpu { get; } = new(
+        "grace-hopper-1gpu",
+        "NVIDIA GH200 superchip: 1 Grace CPU node, 1 H100 (10de:2342) on nvgrace_gpu_vfio_pci, 8 generic-initiator NUMA nodes",
+        "grace",
+        "6.8.0-1013-nvidia-64k",
+        [],
+        [new ExtraDevice("0000:01:00.0", 0x15b3, 0x1021, 0x020000, 1, "mlx5_core")],
+        Grace: new GraceLayout(1, 8,
+            [new GraceGpuLayout("0009:01:00.0", 0x2342, 0, 9, GraceGpu.VariantDriver, [16 * MiB, 1 * GiB, 128 * GiB])]));
+
+    /// <summary>
+    /// A GB200 compute tray: 2 Grace CPU nodes, 4 Blackwell GPUs (2 per socket), 8 generic-initiator nodes per GPU
+    /// (2-33). GPU 3 is still on the host's nvidia driver and GPU 2 on plain vfio-pci, as after a half-done setup.
+    /// </summary>
+    public static HostLayout GraceBlackwell4Gpu { get; } = new(
+        "grace-blackwell-4gpu",
+        "NVIDIA GB200 tray: 2 Grace CPU nodes, 4 B200 (10de:2941), 8 generic-initiator NUMA nodes per GPU; GPU 2 on vfio-pci, GPU 3 on nvidia",
+        "grace",
+        "6.11.0-1004-nvidia-64k",
+        [],
+        [new ExtraDevice("0000:03:00.0", 0x15b3, 0x1021, 0x020000, 3, "mlx5_core")],
+        Grace: new GraceLayout(2, 8,
+        [
+            new GraceGpuLayout("0008:01:00.0", 0x2941, 0, 8, GraceGpu.VariantDriver, [64 * MiB, 0, 256 * GiB]),
+            new GraceGpuLayout("0009:01:00.0", 0x2941, 0, 9, GraceGpu.VariantDriver, [64 * MiB, 0, 256 * GiB]),
+            new GraceGpuLayout("0018:01:00.0", 0x2941, 1, 18, "vfio-pci", [64 * MiB, 0, 256 * GiB]),
+            new GraceGpuLayout("0019:01:00.0", 0x2941, 1, 19, "nvidia", [64 * MiB, 0, 256 * GiB]),
+        ]));
+
+    public static IReadOnlyList<HostLayout> All { get; } =
+        [Witherspoon6Gpu, Witherspoon4GpuCompound, X86PcieV100, WitherspoonBroken, GraceHopper1Gpu, GraceBlackwell4Gpu];
 
     public static HostLayout? Find(string name) => All.FirstOrDefault(l => l.Name == name);
 }

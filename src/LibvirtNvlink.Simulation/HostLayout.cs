@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace LibvirtNvlink.Simulation;
 
 /// <summary>A declarative description of a host, from which <see cref="SimulatedHostWriter"/> writes a host root.</summary>
-/// <param name="Platform">"powernv" (POWER9 with a device tree) or "x86" (no device tree).</param>
+/// <param name="Platform">"powernv" (POWER9 with a device tree), "x86" or "grace" (aarch64 Grace; neither has a device tree).</param>
 /// <param name="KernelRelease">Written to /proc/sys/kernel/osrelease.</param>
 /// <param name="LegacyPhandles">Write <c>linux,phandle</c> instead of <c>phandle</c>, like old firmware.</param>
 public sealed record HostLayout(
@@ -13,7 +13,19 @@ public sealed record HostLayout(
     string KernelRelease,
     IReadOnlyList<ChipLayout> Chips,
     IReadOnlyList<ExtraDevice>? ExtraDevices = null,
-    bool LegacyPhandles = false);
+    bool LegacyPhandles = false,
+    GraceLayout? Grace = null);
+
+/// <summary>
+/// A Grace superchip host: <paramref name="CpuNodes"/> NUMA nodes with CPUs and memory (0..CpuNodes-1), then
+/// <paramref name="GiNodesPerGpu"/> memory-less, CPU-less generic-initiator nodes per GPU in GPU order, as the
+/// firmware's SRAT lays them out.
+/// </summary>
+/// <param name="CpuToGiDistance">SLIT distance from a CPU node to its own socket's GPU nodes; other pairs follow from it.</param>
+public sealed record GraceLayout(int CpuNodes, int GiNodesPerGpu, IReadOnlyList<GraceGpuLayout> Gpus, int CpuToGiDistance = 80);
+
+/// <summary>One Grace GPU. <paramref name="Bars"/> are the sizes of BAR0, BAR2, BAR4 (64-bit, prefetchable); 0 = absent.</summary>
+public sealed record GraceGpuLayout(string Address, int Device, int CpuNode, int IommuGroup, string? Driver, IReadOnlyList<ulong> Bars);
 
 /// <summary>One POWER9 chip: a GPU PHB domain behind which the GPUs sit, and its NPU PHB domain.</summary>
 /// <param name="AtsdCount">Entries in the NPU PHB's ibm,mmio-atsd (8 on current skiboot, 1 on old).</param>

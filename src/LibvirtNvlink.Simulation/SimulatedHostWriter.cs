@@ -40,9 +40,20 @@ public sealed class SimulatedHostWriter
 
     public static void Validate(HostLayout layout)
     {
-        if (layout.Platform is not ("powernv" or "x86"))
+        if (layout.Platform is not ("powernv" or "x86" or "grace"))
         {
-            throw new ArgumentException($"layout {layout.Name}: platform must be 'powernv' or 'x86', not '{layout.Platform}'");
+            throw new ArgumentException($"layout {layout.Name}: platform must be 'powernv', 'x86' or 'grace', not '{layout.Platform}'");
+        }
+        if (layout.Grace is { } grace)
+        {
+            if (layout.Platform != "grace") throw new ArgumentException($"layout {layout.Name}: a grace section needs platform 'grace'");
+            if (grace.CpuNodes < 1) throw new ArgumentException($"layout {layout.Name}: a Grace host has at least one CPU node");
+            foreach (var g in grace.Gpus)
+            {
+                if (!PciAddress.TryParse(g.Address, out _, out var why)) throw new ArgumentException($"layout {layout.Name}: {why}");
+                if (g.CpuNode < 0 || g.CpuNode >= grace.CpuNodes) throw new ArgumentException($"layout {layout.Name}: GPU {g.Address} is on CPU node {g.CpuNode}, which does not exist");
+                if (g.Bars.Count > 3) throw new ArgumentException($"layout {layout.Name}: GPU {g.Address} lists BAR0, BAR2 and BAR4 at most");
+            }
         }
         foreach (var chip in layout.Chips)
         {
@@ -83,6 +94,10 @@ public sealed class SimulatedHostWriter
 
         var cpuNodes = new SortedSet<int>(_layout.Chips.Select(c => c.CpuNode));
         foreach (var e in _layout.ExtraDevices ?? []) cpuNodes.Add(e.NumaNode);
+        if (_layout.Grace is { } grace)
+        {
+            for (var n = 0; n < grace.CpuNodes; n++) cpuNodes.Add(n);
+        }
         var block = 0;
         foreach (var n in cpuNodes)
         {
@@ -93,6 +108,7 @@ public sealed class SimulatedHostWriter
         }
 
         foreach (var chip in _layout.Chips) WriteChip(chip);
+        if (_layout.Grace is { } g) WriteGrace(g);
         foreach (var e in _layout.ExtraDevices ?? [])
         {
             var a = PciAddress.Parse(e.Address);
@@ -205,6 +221,75 @@ public sealed class SimulatedHostWriter
         Prop(gpuNode, "ibm,npu", DtDecode.EncodeU32([.. listed.Select(PhandleOf)]));
         Prop(gpuNode, "ibm,loc-code", DtDecode.EncodeStrings($"GPU{_gpuLabel}"));
     }
+
+    /// <summary>The generic-initiator nodes, every node's distance row, and the GPUs with their BARs.</summary>
+    private void WriteGrace(GraceLayout grace)
+    {
+        var socketOf = new Dictionary<int, int>();
+        for (var n = 0; n < grace.CpuNodes; n++) socketOf[n] = n;
+        var next = grace.CpuNodes;
+        foreach (var gpu in grace.Gpus)
+        {
+            for (var i = 0; i < grace.GiNodesPerGpu; i++, next++)
+            {
+                socketOf[next] = gpu.CpuNode;
+                var dir = $"sys/devices/system/node/node{next}";
+                WriteText($"{dir}/cpulist", "");
+                WriteText($"{dir}/meminfo", $"Node {next} MemTotal:              0 kB");
+            }
+        }
+        var all = socketOf.Keys.Order().ToList();
+        int Distance(int a, int b)
+        {
+            if (a == b) return 10;
+            var cpuA = a < grace.CpuNodes;
+            var cpuB = b < grace.CpuNodes;
+            var sameSocket = socketOf[a] == socketOf[b];
+            if (cpuA && cpuB) return 40;
+            return sameSocket ? grace.CpuToGiDistance : grace.CpuToGiDistance + 40;
+        }
+        foreach (var n in all)
+        {
+            WriteText($"sys/devices/system/node/node{n}/distance", string.Join(' ', all.Select(m => Distance(n, m).ToString(CultureInfo.InvariantCulture))));
+        }
+        var cpuRange = grace.CpuNodes == 1 ? "0" : $"0-{grace.CpuNodes - 1}";
+        WriteText("sys/devices/system/node/has_cpu", cpuRange);
+        WriteText("sys/devices/system/node/has_memory", cpuRange);
+        WriteText("sys/devices/system/node/online", all.Count == 1 ? "0" : $"0-{all[^1]}");
+        Directory.CreateDirectory(Full($"sys/bus/pci/drivers/{GraceGpu.VariantDriver}"));
+        WriteText($"sys/bus/pci/drivers/{GraceGpu.VariantDriver}/bind", "");
+        WriteText($"sys/bus/pci/drivers/{GraceGpu.VariantDriver}/unbind", "");
+
+        foreach (var gpu in grace.Gpus)
+        {
+            var a = PciAddress.Parse(gpu.Address);
+            var dir = $"sys/devices/pci{a.Domain:x4}:00/{a}";
+            PciDevice(dir, a, PciIds.VendorNvidia, gpu.Device, 0x030200, gpu.CpuNode, gpu.Driver, gpu.IommuGroup, ofNode: null);
+            // resource: one line per BAR (a 64-bit BAR takes two), then the ROM; addresses as an arm64 host assigns them.
+            var lines = new List<string>();
+            var at = 0x650000000000UL + ((ulong)a.Domain << 40);
+            for (var bar = 0; bar < 3; bar++)
+            {
+                var size = bar < gpu.Bars.Count ? gpu.Bars[bar] : 0;
+                if (size == 0)
+                {
+                    lines.Add(ResourceLine(0, 0, 0));
+                }
+                else
+                {
+                    at = (at + size - 1) / size * size;
+                    lines.Add(ResourceLine(at, at + size - 1, 0x14220c));
+                    at += size;
+                }
+                lines.Add(ResourceLine(0, 0, 0));
+            }
+            lines.Add(ResourceLine(0, 0, 0));
+            WriteText($"{dir}/resource", string.Join('\n', lines));
+        }
+    }
+
+    private static string ResourceLine(ulong start, ulong end, ulong flags) =>
+        string.Create(CultureInfo.InvariantCulture, $"0x{start:x16} 0x{end:x16} 0x{flags:x16}");
 
     private void PciDevice(string dir, PciAddress a, int vendor, int device, int cls, int numa, string? driver, int? group,
         string? ofNode, bool createNode = true)

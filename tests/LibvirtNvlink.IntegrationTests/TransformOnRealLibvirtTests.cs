@@ -10,12 +10,39 @@ public class TransformOnRealLibvirtTests(PlainLibvirtd libvirtd)
     public static TheoryData<string> Outputs() =>
         [.. GoldenCase.All().Select(c => c.Name)];
 
+    /// <summary>Outputs for a newer libvirt (&lt;acpi nodeset&gt;, &lt;driver model&gt;) use XML the libvirt here predates.</summary>
+    private static void SkipIfNewerThanInstalled(GoldenCase c)
+    {
+        var installed = LibvirtNvlink.Libvirt.LibvirtLibrary.InstalledVersion();
+        if (installed is { } v && c.Libvirt > v)
+        {
+            Assert.Skip($"{c.Name} targets libvirt {c.Libvirt}; the libvirt installed here is {v}, whose schema predates that XML");
+        }
+    }
+
+    /// <summary>This x86 machine has no KVM: the same domain as TCG, and for aarch64 a CPU model TCG can run.</summary>
+    private static XDocument AsTcg(GoldenCase c, string domainName)
+    {
+        var doc = XDocument.Parse(File.ReadAllText(c.OutputPath));
+        doc.Root!.SetAttributeValue("type", "qemu");
+        doc.Root.Element("name")!.Value = domainName;
+        if (doc.Root.Element("cpu") is { } cpu && (string?)cpu.Attribute("mode") == "host-passthrough" &&
+            (string?)doc.Root.Element("os")?.Element("type")?.Attribute("arch") == "aarch64")
+        {
+            cpu.SetAttributeValue("mode", "custom");
+            cpu.SetAttributeValue("check", null);
+            cpu.AddFirst(new XElement("model", new XAttribute("fallback", "forbid"), "cortex-a57"));
+        }
+        return doc;
+    }
+
     [Theory]
     [MemberData(nameof(Outputs))]
     public void Output_passes_libvirts_own_schema(string name)
     {
         Processes.RequireOrSkip(File.Exists("/usr/bin/virt-xml-validate"), "virt-xml-validate (libvirt-clients)");
         var c = GoldenCase.Named(name);
+        SkipIfNewerThanInstalled(c);
         var r = Processes.Run("/usr/bin/virt-xml-validate", [c.OutputPath, "domain"]);
         Assert.True(r.ExitCode == 0, r.Output);
     }
@@ -26,11 +53,9 @@ public class TransformOnRealLibvirtTests(PlainLibvirtd libvirtd)
     {
         Processes.RequireOrSkip(libvirtd.Available, "a private libvirtd (root, libvirt-daemon, util-linux unshare)");
         var c = GoldenCase.Named(name);
-        var doc = XDocument.Parse(File.ReadAllText(c.OutputPath));
-        // This x86 machine has no KVM: define the same domain as TCG; nothing else changes.
-        doc.Root!.SetAttributeValue("type", "qemu");
+        SkipIfNewerThanInstalled(c);
         var domainName = "golden-" + name;
-        doc.Root.Element("name")!.Value = domainName;
+        var doc = AsTcg(c, domainName);
         var file = Path.Combine(libvirtd.Directory, domainName + ".xml");
         File.WriteAllText(file, doc.ToString());
         var define = libvirtd.Virsh("define", file);
@@ -54,6 +79,11 @@ public class TransformOnRealLibvirtTests(PlainLibvirtd libvirtd)
                     .Single(e => (string?)e.Attribute("type") == "pci" && Convert.ToInt32((string?)e.Attribute("index"), 10) == Convert.ToInt32(buses[0], 16));
                 Assert.Equal("spapr-pci-host-bridge", controller.Element("model")?.Attribute("name")?.Value);
             }
+            // The older Grace form lives in the user alias and <qemu:commandline>: libvirt must keep both.
+            var qemuNs = Transform.GraceDomainTransformer.QemuNs;
+            Assert.Equal(doc.Root!.Descendants(qemuNs + "arg").Count(), defined.Root!.Descendants(qemuNs + "arg").Count());
+            Assert.Equal(doc.Root.Descendants("alias").Select(a => (string?)a.Attribute("name")).Order(),
+                defined.Root.Element("devices")!.Elements("hostdev").Select(h => (string?)h.Element("alias")?.Attribute("name")).OfType<string>().Order());
             // libvirt keeps our record in <metadata>, reformatted; undo still finds it.
             if (doc.Root.Element("metadata")?.Element(Transform.TransformRecord.RootName) is not null)
             {
@@ -64,6 +94,73 @@ public class TransformOnRealLibvirtTests(PlainLibvirtd libvirtd)
         {
             libvirtd.Virsh("undefine", domainName);
         }
+    }
+
+    public static TheoryData<string> GraceCommandlineOutputs() =>
+        [.. GoldenCase.All().Where(c => c.Name.StartsWith("grace-", StringComparison.Ordinal) && c.Libvirt < Transform.GraceDomainTransformer.AcpiNodeset).Select(c => c.Name)];
+
+    [Theory]
+    [MemberData(nameof(GraceCommandlineOutputs))]
+    public void Grace_output_for_older_libvirt_gives_QEMU_one_memoryless_node_and_one_generic_initiator_per_host_node(string name)
+    {
+        Processes.RequireOrSkip(libvirtd.Available, "a private libvirtd (root, libvirt-daemon, util-linux unshare)");
+        Processes.RequireOrSkip(File.Exists("/usr/bin/qemu-system-aarch64"), "qemu-system-aarch64 (qemu-system-arm)");
+        var c = GoldenCase.Named(name);
+        var doc = AsTcg(c, "native-" + name);
+        // This machine has one NUMA node: pinning guest cells to the Grace host's nodes cannot be checked here.
+        doc.Root!.Element("numatune")?.Remove();
+        // Without an IOMMU here libvirt cannot pick the hostdev backend itself; on a real host it picks VFIO.
+        foreach (var h in doc.Root.Element("devices")!.Elements("hostdev").Where(h => h.Element("driver") is null))
+        {
+            h.AddFirst(new XElement("driver", new XAttribute("name", "vfio")));
+        }
+        var file = Path.Combine(libvirtd.Directory, "native-" + name + ".xml");
+        File.WriteAllText(file, doc.ToString());
+        var native = libvirtd.Virsh("domxml-to-native", "qemu-argv", file);
+        Assert.True(native.ExitCode == 0, native.Output);
+        var argv = native.Stdout.Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
+
+        var topology = SimulatedHosts.Topology(c.Layout);
+        var record = doc.Root.Element("metadata")!.Element(Transform.TransformRecord.RootName)!;
+        var expectedNodes = 0;
+        foreach (var gpu in record.Elements(Transform.TransformRecord.Ns + "grace-gpu"))
+        {
+            var source = Pci.PciAddress.Parse((string)gpu.Attribute("source")!);
+            var alias = Transform.GraceDomainTransformer.AliasFor(source);
+            var guestNodes = Transform.GraceDomainTransformer.ParseNodeset((string)gpu.Attribute("nodes")!);
+            Assert.Equal(topology.GraceGpuAt(source)!.GiNodes.Count, guestNodes.Count);
+            foreach (var n in guestNodes)
+            {
+                Assert.Contains($"node,nodeid={n}", argv);
+                Assert.Contains($"acpi-generic-initiator,id=lvn-gi{n},pci-dev={alias},node={n}", argv);
+            }
+            Assert.Contains(argv, a => a.Contains($"\"id\":\"{alias}\"", StringComparison.Ordinal));
+            expectedNodes += guestNodes.Count;
+        }
+        Assert.True(expectedNodes >= 8);
+        // Memory-less means no memdev: libvirt 9.0 would have given a <cell memory='0'> a zero-sized backend.
+        Assert.DoesNotContain(argv, a => a.Contains("\"size\":0", StringComparison.Ordinal));
+        if (c.Qemu is { } q && q.CompareTo(Domain.TargetQemu.HighmemMmioSize) >= 0)
+        {
+            Assert.Contains("highmem-mmio-size=2T", argv);
+        }
+    }
+
+    [Fact]
+    public void QEMU_refuses_a_zero_sized_node_backend_and_accepts_a_memoryless_numa_node()
+    {
+        // Why the older form does not use <cell memory='0'>: what libvirt 9.0 makes of it, QEMU refuses.
+        const string qemu = "/usr/bin/qemu-system-aarch64";
+        Processes.RequireOrSkip(File.Exists(qemu), "qemu-system-aarch64 (qemu-system-arm)");
+        var dtb = Path.Combine(Path.GetTempPath(), $"lvn-{Environment.ProcessId}.dtb");
+        string[] common = ["-M", "virt,dumpdtb=" + dtb, "-cpu", "cortex-a57", "-m", "1G", "-smp", "2", "-display", "none", "-nodefaults",
+            "-object", "memory-backend-ram,id=r0,size=1G", "-numa", "node,nodeid=0,cpus=0-1,memdev=r0"];
+        var zero = Processes.Run(qemu, [.. common, "-object", "memory-backend-ram,id=r1,size=0", "-numa", "node,nodeid=1,memdev=r1"]);
+        Assert.NotEqual(0, zero.ExitCode);
+        Assert.Contains("size", zero.Output);
+        var memoryless = Processes.Run(qemu, [.. common, "-numa", "node,nodeid=1", "-numa", "dist,src=1,dst=0,val=80"]);
+        Assert.True(memoryless.ExitCode == 0, memoryless.Output);
+        File.Delete(dtb);
     }
 
     private static Pci.PciAddress ParseSource(XElement hostdev)

@@ -6,10 +6,10 @@ namespace LibvirtNvlink.Tests;
 
 /// <summary>
 /// One hand-approved transform case under tests/LibvirtNvlink.Tests/Golden: NAME-in.xml, NAME-out.xml and NAME.args
-/// ("host=LAYOUT memlock=MODE libvirt=X.Y.Z"). Set LIBVIRT_NVLINK_UPDATE_GOLDEN=1 to rewrite the -out files, then
+/// ("host=LAYOUT memlock=MODE libvirt=X.Y.Z", optionally "qemu=X.Y"). Set LIBVIRT_NVLINK_UPDATE_GOLDEN=1 to rewrite the -out files, then
 /// read the diff before committing it: that is the approval.
 /// </summary>
-public sealed record GoldenCase(string Name, string Host, MemlockMode Memlock, LibvirtVersion Libvirt)
+public sealed record GoldenCase(string Name, string Host, MemlockMode Memlock, LibvirtVersion Libvirt, (int Major, int Minor)? Qemu = null)
 {
     public static string Directory => Path.Combine(CliRunner.RepoRoot, "tests", "LibvirtNvlink.Tests", "Golden");
 
@@ -24,7 +24,13 @@ public sealed record GoldenCase(string Name, string Host, MemlockMode Memlock, L
                 .Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
             Assert.True(LibvirtVersion.TryParse(kv["libvirt"], out var v));
             var mode = MemlockModeNames.Parse(kv["memlock"]);
-            cases.Add(new GoldenCase(Path.GetFileNameWithoutExtension(args), kv["host"], mode, v));
+            (int, int)? qemu = null;
+            if (kv.TryGetValue("qemu", out var q))
+            {
+                Assert.True(TargetQemu.TryParse(q, out var qv));
+                qemu = qv;
+            }
+            cases.Add(new GoldenCase(Path.GetFileNameWithoutExtension(args), kv["host"], mode, v, qemu));
         }
         return cases;
     }
@@ -41,7 +47,8 @@ public sealed record GoldenCase(string Name, string Host, MemlockMode Memlock, L
 
     public HostLayout Layout => BuiltInLayouts.Find(Host) ?? throw new InvalidOperationException($"no layout {Host}");
 
-    public TransformOptions Options => new(Memlock, new TargetLibvirt(Libvirt, TargetLibvirt.FromOption));
+    public TransformOptions Options => new(Memlock, new TargetLibvirt(Libvirt, TargetLibvirt.FromOption),
+        Qemu is { } q ? new TargetQemu(q, TargetQemu.FromOption) : null);
 
-    public TransformResult Run(string xml) => Nv2DomainTransformer.Transform(xml, SimulatedHosts.Topology(Layout), Options);
+    public TransformResult Run(string xml) => DomainTransformer.Transform(xml, SimulatedHosts.Topology(Layout), Options);
 }

@@ -38,7 +38,7 @@ public class TransformGoldenTests
     {
         var c = GoldenCase.Named(name);
         var result = c.Run(c.Input);
-        var undone = result.Changed ? Nv2DomainTransformer.Undo(result.Xml).Xml : result.Xml;
+        var undone = result.Changed ? DomainTransformer.Undo(result.Xml).Xml : result.Xml;
         Assert.Equal(c.Input, undone);
     }
 
@@ -64,7 +64,7 @@ public class TransformGoldenTests
     {
         const string odd = "<domain type=\"kvm\"><name>a</name><memory>1048576</memory><os><type arch=\"x86_64\">hvm</type></os>" +
                            "<devices><disk type=\"file\"><source file=\"/x&amp;y\"/></disk></devices></domain>";
-        var r = Nv2DomainTransformer.Transform(odd, SimulatedHosts.Topology(Simulation.BuiltInLayouts.Witherspoon6Gpu),
+        var r = DomainTransformer.Transform(odd, SimulatedHosts.Topology(Simulation.BuiltInLayouts.Witherspoon6Gpu),
             GoldenCase.Named("gpu1-write").Options);
         Assert.False(r.Changed);
         Assert.Same(odd, r.Xml);

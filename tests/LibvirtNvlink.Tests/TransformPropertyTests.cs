@@ -90,8 +90,8 @@ public class TransformPropertyTests
     {
         CaseGen.Sample(c =>
         {
-            var once = Nv2DomainTransformer.Transform(c.Xml, Topology(c), c.Options);
-            var twice = Nv2DomainTransformer.Transform(once.Xml, Topology(c), c.Options);
+            var once = DomainTransformer.Transform(c.Xml, Topology(c), c.Options);
+            var twice = DomainTransformer.Transform(once.Xml, Topology(c), c.Options);
             return !twice.Changed && twice.Xml == once.Xml;
         }, iter: 300);
     }
@@ -101,8 +101,8 @@ public class TransformPropertyTests
     {
         CaseGen.Sample(c =>
         {
-            var once = Nv2DomainTransformer.Transform(c.Xml, Topology(c), c.Options);
-            var back = once.Changed ? Nv2DomainTransformer.Undo(once.Xml).Xml : once.Xml;
+            var once = DomainTransformer.Transform(c.Xml, Topology(c), c.Options);
+            var back = once.Changed ? DomainTransformer.Undo(once.Xml).Xml : once.Xml;
             return back == c.Xml;
         }, iter: 300);
     }
@@ -113,7 +113,7 @@ public class TransformPropertyTests
         CaseGen.Sample(c =>
         {
             var t = Topology(c);
-            var output = Nv2DomainTransformer.Transform(c.Xml, t, c.Options).Xml;
+            var output = DomainTransformer.Transform(c.Xml, t, c.Options).Xml;
             var d = DomainDefinition.Parse(output);
             var hostdevs = d.PciHostdevs();
             foreach (var gpu in t.Gpus.Where(g => hostdevs.Any(h => h.Source == g.Address)))

@@ -11,7 +11,7 @@ public class TransformRefusalTests
     private static readonly TransformOptions Options = new(MemlockMode.Write, new TargetLibvirt(new LibvirtVersion(9, 0, 0), TargetLibvirt.FromOption));
 
     private static TransformResult Run(string xml, HostLayout? host = null) =>
-        Nv2DomainTransformer.Transform(xml, SimulatedHosts.Topology(host ?? BuiltInLayouts.Witherspoon6Gpu), Options);
+        DomainTransformer.Transform(xml, SimulatedHosts.Topology(host ?? BuiltInLayouts.Witherspoon6Gpu), Options);
 
     private static string Pseries(string devices, string arch = "ppc64le", string machine = "pseries") => $"""
         <domain type='kvm'>

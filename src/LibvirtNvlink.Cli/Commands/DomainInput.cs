@@ -19,6 +19,26 @@ internal static class DomainInput
         Description = "The libvirt version that will run the domain (default: the libvirt installed here, else 9.0.0 assumed)",
     };
 
+    public static Option<string?> QemuVersionOption() => new("--qemu-version")
+    {
+        Description = "The QEMU version that will run the domain, e.g. 9.2 (default: what libvirt reports, else libvirt's capability cache); Grace domains depend on it",
+    };
+
+    /// <summary>--qemu-version, else libvirt's capability cache for the domain's emulator, else unknown.</summary>
+    public static TargetQemu Qemu(string? option, string xml)
+    {
+        if (option is not null)
+        {
+            if (!TargetQemu.TryParse(option, out var v)) throw new UsageException($"--qemu-version '{option}' is not a version like 9.2");
+            return new TargetQemu(v, TargetQemu.FromOption);
+        }
+        string emulator;
+        try { emulator = DomainDefinition.Parse(xml).Emulator; }
+        catch (Xml.DomainXmlException) { return TargetQemu.Unknown; }
+        var (qemu, _) = PlatformReader.ReadLibvirtCache(PlatformReader.LibvirtCapabilityCache, emulator);
+        return qemu is { } q ? new TargetQemu(q, TargetQemu.FromCache) : TargetQemu.Unknown;
+    }
+
     /// <exception cref="UsageException">Unreadable file or malformed version.</exception>
     public static string Read(string file)
     {

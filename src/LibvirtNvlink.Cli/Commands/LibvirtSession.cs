@@ -12,7 +12,7 @@ namespace LibvirtNvlink.Cli.Commands;
 /// What define, apply, check and watch share: the connection (calls reconnect and retry on transient faults),
 /// the host, backups and the transform.
 /// </summary>
-internal sealed class LibvirtSession(ReconnectingConnection link, Topology.HostTopology host, TargetLibvirt target, string backupDirectory) : IDisposable
+internal sealed class LibvirtSession(ReconnectingConnection link, Topology.HostTopology host, TargetLibvirt target, TargetQemu qemu, string backupDirectory) : IDisposable
 {
     public const string DefaultUri = "qemu:///system";
     public const string DefaultBackupDirectory = "/var/lib/libvirt-nvlink/backups";
@@ -27,13 +27,16 @@ internal sealed class LibvirtSession(ReconnectingConnection link, Topology.HostT
     public T Call<T>(Func<LibvirtConnection, T> operation) => link.Call(operation);
 
     /// <summary>The same connection and target with a freshly read host.</summary>
-    public LibvirtSession WithHost(Topology.HostTopology freshHost) => new(link, freshHost, Target, backupDirectory);
+    public LibvirtSession WithHost(Topology.HostTopology freshHost) => new(link, freshHost, Target, Qemu, backupDirectory);
 
     public void Dispose() => link.Dispose();
 
     public Topology.HostTopology Host { get; } = host;
 
     public TargetLibvirt Target { get; } = target;
+
+    /// <summary>The QEMU libvirtd reports (virConnectGetVersion); the Grace edits depend on it.</summary>
+    public TargetQemu Qemu { get; } = qemu;
 
     public static Option<string> ConnectOption() => new("--connect", "-c") { Description = "libvirt connection URI", DefaultValueFactory = _ => DefaultUri };
 
@@ -47,7 +50,9 @@ internal sealed class LibvirtSession(ReconnectingConnection link, Topology.HostT
         var target = versionOption is not null
             ? DomainInput.Target(versionOption)
             : new TargetLibvirt(link.Call(c => c.LibraryVersionOfDaemon()), "libvirtd via the API");
-        return new LibvirtSession(link, host, target, backupDirectory);
+        var hv = link.Call(c => c.HypervisorVersionNumber());
+        var qemu = hv == 0 ? TargetQemu.Unknown : new TargetQemu(TargetQemu.FromNumber(hv), TargetQemu.FromLibvirt);
+        return new LibvirtSession(link, host, target, qemu, backupDirectory);
     }
 
     /// <summary>The domain's current inactive definition, or null when it is not defined.</summary>
@@ -88,7 +93,7 @@ internal sealed class LibvirtSession(ReconnectingConnection link, Topology.HostT
     }
 
     public TransformResult Transform(string xml, MemlockMode memlock) =>
-        Nv2DomainTransformer.Transform(xml, Host, new TransformOptions(memlock, Target));
+        DomainTransformer.Transform(xml, Host, new TransformOptions(memlock, Target, Qemu));
 
     public static (string? Name, string? Uuid) Identity(string xml)
     {

@@ -17,9 +17,10 @@ internal static class TransformCommand
         var output = new Option<string?>("--output", "-o") { Description = "Write the result atomically to this file instead of standard output" };
         var diff = new Option<bool>("--diff", "--dry-run") { Description = "Print a unified diff of the change instead of the XML; write nothing" };
         var version = DomainInput.LibvirtVersionOption();
-        var cmd = new Command("transform", "Complete a domain XML for NVLink2 passthrough before virsh define")
+        var qemuVersion = DomainInput.QemuVersionOption();
+        var cmd = new Command("transform", "Complete a domain XML for NVLink2 or Grace GPU passthrough before virsh define")
         {
-            file, hostRoot, memlock, undo, output, diff, version,
+            file, hostRoot, memlock, undo, output, diff, version, qemuVersion,
         };
         cmd.SetAction(parse =>
         {
@@ -30,13 +31,14 @@ internal static class TransformCommand
                 TransformResult result;
                 if (parse.GetValue(undo))
                 {
-                    result = Nv2DomainTransformer.Undo(xml);
+                    result = DomainTransformer.Undo(xml);
                 }
                 else
                 {
                     var host = DomainInput.Host(parse.GetValue(hostRoot)!);
                     var mode = MemlockModeNames.Parse(parse.GetValue(memlock)!);
-                    result = Nv2DomainTransformer.Transform(xml, host, new TransformOptions(mode, DomainInput.Target(parse.GetValue(version))));
+                    result = DomainTransformer.Transform(xml, host, new TransformOptions(mode, DomainInput.Target(parse.GetValue(version)),
+                        DomainInput.Qemu(parse.GetValue(qemuVersion), xml)));
                 }
                 foreach (var m in result.Messages) Console.Error.WriteLine(m);
                 if (parse.GetValue(diff))

@@ -58,6 +58,45 @@ public static class TopologyJson
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        w.WriteStartArray("graceGpus");
+        foreach (var g in t.GraceGpus)
+        {
+            w.WriteStartObject();
+            w.WriteString("address", g.Address.ToString());
+            w.WriteString("device", g.Device.ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
+            w.WriteString("model", g.Model);
+            WriteStringOrNull(w, "driver", g.Driver);
+            WriteIntOrNull(w, "iommuGroup", g.IommuGroup);
+            WriteIntOrNull(w, "numaNode", g.NumaNode);
+            w.WriteStartArray("giNodes");
+            foreach (var n in g.GiNodes) w.WriteNumberValue(n);
+            w.WriteEndArray();
+            w.WriteStartArray("bars");
+            foreach (var b in g.Bars)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("index", b.Index);
+                w.WriteNumber("size", b.Size);
+                w.WriteBoolean("is64Bit", b.Is64Bit);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("numaNodes");
+        foreach (var n in t.NumaNodes)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("id", n.Id);
+            w.WriteBoolean("hasCpus", n.HasCpus);
+            w.WriteBoolean("hasMemory", n.HasMemory);
+            w.WriteStartObject("distances");
+            foreach (var (to, d) in n.Distances.OrderBy(kv => kv.Key)) w.WriteNumber(to.ToString(System.Globalization.CultureInfo.InvariantCulture), d);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
         WriteFindings(w, t.Findings);
         w.WriteEndObject();
     }

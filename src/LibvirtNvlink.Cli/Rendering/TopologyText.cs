@@ -11,7 +11,7 @@ public static class TopologyText
     {
         var sb = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
-        if (t.Gpus.Count == 0)
+        if (t.Gpus.Count == 0 && t.GraceGpus.Count == 0)
         {
             sb.AppendLine("No NVIDIA GPUs on this host.");
         }
@@ -28,6 +28,11 @@ public static class TopologyText
                 var b = t.BridgeAt(ba)!;
                 sb.AppendLine(inv, $"    bridge {b.Address}  link {Show(b.LinkIndex)}  speed {(b.LinkSpeed is { } s ? s.ToString(inv) : "?")}  tgt {Hex(b.Tgt)}  atsd {Hex(b.Atsd)}  iommu_group={Show(b.IommuGroup)}  driver={b.Driver ?? "(none)"}{(b.LibvirtSeesNv2Bridge ? "" : "  [libvirt does not see an NV2 bridge]")}");
             }
+        }
+        foreach (var g in t.GraceGpus)
+        {
+            sb.AppendLine(inv, $"GPU {g.Address}  10de:{g.Device:x4}  {g.Model}  driver={g.Driver ?? "(none)"}  iommu_group={Show(g.IommuGroup)}  numa={Show(g.NumaNode)}");
+            sb.AppendLine(inv, $"    generic-initiator nodes {(g.GiNodes.Count == 0 ? "(none)" : NodeRange(g.GiNodes))}  64-bit BARs {Bytes(g.Mmio64Bytes)}");
         }
         var orphans = t.Bridges.Where(b => t.Gpus.All(g => !g.Bridges.Contains(b.Address))).ToList();
         if (orphans.Count > 0)
@@ -51,10 +56,15 @@ public static class TopologyText
         return sb.ToString();
     }
 
+    private static string NodeRange(IReadOnlyList<int> nodes) =>
+        nodes[^1] - nodes[0] == nodes.Count - 1 ? $"{nodes[0]}-{nodes[^1]}" : string.Join(",", nodes);
+
     private static string Show(int? v) => v?.ToString(CultureInfo.InvariantCulture) ?? "?";
 
     private static string Hex(ulong? v) => v is { } x ? "0x" + x.ToString("x", CultureInfo.InvariantCulture) : "?";
 
     private static string Bytes(ulong size) =>
-        size % (1UL << 30) == 0 ? (size >> 30).ToString(CultureInfo.InvariantCulture) + "GiB" : size.ToString(CultureInfo.InvariantCulture) + "B";
+        size % (1UL << 30) == 0 ? (size >> 30).ToString(CultureInfo.InvariantCulture) + "GiB"
+        : size % (1UL << 20) == 0 ? (size >> 20).ToString(CultureInfo.InvariantCulture) + "MiB"
+        : size.ToString(CultureInfo.InvariantCulture) + "B";
 }

@@ -65,8 +65,8 @@ public sealed class DomainDefinition
 
     public XElement? Devices => Root.Element("devices");
 
-    /// <summary>The &lt;emulator&gt;, or the one libvirt picks for a pseries guest when the XML names none.</summary>
-    public string Emulator => Devices?.Element("emulator")?.Value ?? "/usr/bin/qemu-system-ppc64";
+    /// <summary>The &lt;emulator&gt;, or the one libvirt picks for the guest's architecture when the XML names none.</summary>
+    public string Emulator => Devices?.Element("emulator")?.Value ?? (IsAarch64 ? "/usr/bin/qemu-system-aarch64" : "/usr/bin/qemu-system-ppc64");
 
     /// <summary>PCI hostdevs, including &lt;interface type='hostdev'&gt; (libvirt adds a hostdev for each).</summary>
     /// <exception cref="DomainXmlException">A source or guest address that libvirt would reject.</exception>

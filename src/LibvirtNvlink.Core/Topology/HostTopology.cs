@@ -7,6 +7,8 @@ public sealed class HostTopology
 {
     private readonly Dictionary<PciAddress, NvGpu> _gpus;
     private readonly Dictionary<PciAddress, NpuBridge> _bridges;
+    private IReadOnlyList<GraceGpu> _graceGpus = [];
+    private Dictionary<PciAddress, GraceGpu> _grace = [];
 
     public HostTopology(
         IReadOnlyDictionary<PciAddress, PciDevice> devices,
@@ -34,6 +36,24 @@ public sealed class HostTopology
     public bool HasDeviceTree { get; }
     public IReadOnlyList<Finding> Findings { get; }
     public IReadOnlyDictionary<int, IReadOnlyList<PciAddress>> IommuGroups { get; }
+
+    /// <summary>Grace Hopper / Grace Blackwell GPUs, with their generic-initiator NUMA nodes.</summary>
+    public IReadOnlyList<GraceGpu> GraceGpus
+    {
+        get => _graceGpus;
+        init
+        {
+            _graceGpus = value;
+            _grace = value.ToDictionary(g => g.Address);
+        }
+    }
+
+    /// <summary>The host's NUMA nodes; filled only where Grace GPUs need them.</summary>
+    public IReadOnlyList<NumaNodeInfo> NumaNodes { get; init; } = [];
+
+    public GraceGpu? GraceGpuAt(PciAddress address) => _grace.GetValueOrDefault(address);
+
+    public NumaNodeInfo? NumaNode(int id) => NumaNodes.FirstOrDefault(n => n.Id == id);
 
     public bool HasErrors => Findings.Any(f => f.Severity == Severity.Error);
 

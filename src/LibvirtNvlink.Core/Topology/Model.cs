@@ -15,6 +15,9 @@ public sealed record PciDevice(
 {
     /// <summary>Base class 0x03: VGA, XGA, 3D controller.</summary>
     public bool IsDisplayClass => (Class >> 16) == 0x03;
+
+    /// <summary>Memory BARs from sysfs <c>resource</c>; read only for devices whose size matters (Grace GPUs).</summary>
+    public IReadOnlyList<PciBar>? Bars { get; init; }
 }
 
 /// <summary>The firmware-reserved host-physical window of one GPU's coherent RAM (the <c>memory@…</c> node).</summary>

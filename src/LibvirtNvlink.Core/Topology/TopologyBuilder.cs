@@ -8,11 +8,17 @@ namespace LibvirtNvlink.Topology;
 /// <param name="NodeHasOnlineMemory">For a NUMA node: true when any of its memory blocks is online, false when none
 /// is, null when that cannot be read.</param>
 /// <param name="ReadFindings">Problems met while reading (dangling links, unreadable files).</param>
+/// <param name="NumaNodes">Every online NUMA node; read only on hosts with Grace GPUs, empty elsewhere.</param>
+/// <param name="KernelRelease">/proc/sys/kernel/osrelease, when the Grace checks need it.</param>
+/// <param name="PciDriverLoaded">Whether /sys/bus/pci/drivers/NAME exists.</param>
 public sealed record HostFacts(
     IReadOnlyList<PciDevice> Devices,
     IDeviceTree? DeviceTree,
     Func<int, bool?> NodeHasOnlineMemory,
-    IReadOnlyList<Finding> ReadFindings);
+    IReadOnlyList<Finding> ReadFindings,
+    IReadOnlyList<NumaNodeInfo>? NumaNodes = null,
+    string? KernelRelease = null,
+    Func<string, bool>? PciDriverLoaded = null);
 
 /// <summary>
 /// Pairs GPUs with their NPU bridges from the device tree, the way the kernel (npu-dma.c, vfio_pci_nvlink2.c),
@@ -49,7 +55,7 @@ public static class TopologyBuilder
         var gpus = new List<NvGpu>();
         foreach (var d in devices.Values)
         {
-            if (d.Vendor == PciIds.VendorNvidia && d.IsDisplayClass)
+            if (d.Vendor == PciIds.VendorNvidia && d.IsDisplayClass && !PciIds.IsGraceGpuId(d.Vendor, d.Device))
             {
                 gpus.Add(ctx.ReadGpu(d, bridgeMap));
             }
@@ -57,12 +63,18 @@ public static class TopologyBuilder
 
         CheckReverseLinks(gpus, bridges, findings);
         CheckIommuGroups(devices, gpus, bridgeMap, findings);
+        var numaNodes = facts.NumaNodes ?? [];
+        var grace = GraceTopologyBuilder.Build(devices.Values, numaNodes, facts.KernelRelease, facts.PciDriverLoaded ?? (_ => false), findings);
         findings.Sort((a, b) =>
         {
             var c = b.Severity.CompareTo(a.Severity);
             return c != 0 ? c : string.CompareOrdinal(a.Device, b.Device);
         });
-        return new HostTopology(devices, gpus, bridges, facts.DeviceTree is not null, findings);
+        return new HostTopology(devices, gpus, bridges, facts.DeviceTree is not null, findings)
+        {
+            GraceGpus = grace,
+            NumaNodes = numaNodes,
+        };
     }
 
     /// <summary>NPU bridges are IBM functions; one with an unexpected device ID still counts when its node has ibm,gpu.</summary>

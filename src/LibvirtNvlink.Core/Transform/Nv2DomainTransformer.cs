@@ -29,7 +29,23 @@ public static class MemlockModeNames
     };
 }
 
-public sealed record TransformOptions(MemlockMode Memlock, TargetLibvirt Target);
+/// <param name="Qemu">The QEMU that will run the domain; only the Grace edits depend on it.</param>
+public sealed record TransformOptions(MemlockMode Memlock, TargetLibvirt Target, TargetQemu? Qemu = null);
+
+/// <summary>The transform every caller uses: NVLink2 domains and Grace domains, one record, one undo.</summary>
+public static class DomainTransformer
+{
+    public static TransformResult Transform(string xml, HostTopology host, TransformOptions options)
+    {
+        if (host.GraceGpus.Count > 0 && GraceDomainTransformer.AssignedGraceGpus(DomainDefinition.Parse(xml), host).Count > 0)
+        {
+            return GraceDomainTransformer.Transform(xml, host, options);
+        }
+        return Nv2DomainTransformer.Transform(xml, host, options);
+    }
+
+    public static TransformResult Undo(string xml) => Nv2DomainTransformer.Undo(xml);
+}
 
 /// <param name="Messages">Diagnostics for stderr: what was done and why, warnings included.</param>
 public sealed record TransformResult(string Xml, bool Changed, IReadOnlyList<string> Messages, MemlockResult? Memlock);
@@ -171,6 +187,7 @@ public static class Nv2DomainTransformer
         {
             RestoreMemtune(d, mt, messages);
         }
+        GraceDomainTransformer.UndoRecorded(d, record, messages);
         var metadata = record.Element.Parent!;
         XmlLayout.Remove(record.Element);
         if (record.CreatedMetadata && !metadata.Elements().Any()) XmlLayout.Remove(metadata);

@@ -74,5 +74,11 @@ public sealed class TransformRecord
 
     public bool CreatedMetadata => (string?)Element.Attribute("created-metadata") == "yes";
 
+    /// <summary>An entry of the Grace edits (see <see cref="GraceDomainTransformer"/>): kind plus attributes.</summary>
+    public void Note(string kind, params (string Name, string Value)[] attributes) =>
+        Add(new XElement(Ns + kind, attributes.Select(a => new XAttribute(a.Name, a.Value))));
+
+    public IEnumerable<XElement> Entries(string kind) => Element.Elements(Ns + kind);
+
     private void Add(XElement entry) => XmlLayout.AppendChild(Element, entry);
 }

@@ -1,0 +1,213 @@
+using System.Globalization;
+using LibvirtNvlink.Pci;
+
+namespace LibvirtNvlink.Topology;
+
+/// <summary>One memory BAR of a PCI function, from its sysfs <c>resource</c> file.</summary>
+public sealed record PciBar(int Index, ulong Size, bool Is64Bit, bool Prefetchable);
+
+/// <summary>Parses a sysfs <c>resource</c> file: one "start end flags" line per resource, BARs first.</summary>
+public static class PciResourceFile
+{
+    private const ulong IoResourceMem = 0x200;
+    private const ulong IoResourcePrefetch = 0x2000;
+    private const ulong IoResourceMem64 = 0x100000;
+    private const int BarCount = 6;
+
+    public static IReadOnlyList<PciBar> Parse(string text)
+    {
+        var bars = new List<PciBar>();
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        for (var i = 0; i < lines.Length && i < BarCount; i++)
+        {
+            var f = lines[i].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (f.Length < 3 || !Hex(f[0], out var start) || !Hex(f[1], out var end) || !Hex(f[2], out var flags)) continue;
+            if ((flags & IoResourceMem) == 0 || end <= start) continue;
+            bars.Add(new PciBar(i, end - start + 1, (flags & IoResourceMem64) != 0, (flags & IoResourcePrefetch) != 0));
+        }
+        return bars;
+    }
+
+    private static bool Hex(string s, out ulong value) =>
+        ulong.TryParse(s.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? s[2..] : s, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value);
+}
+
+/// <summary>
+/// One host NUMA node as /sys/devices/system/node describes it. <see cref="Distances"/> maps every other online
+/// node to the SLIT distance the kernel reports (nodeN/distance lists them in node order).
+/// </summary>
+public sealed record NumaNodeInfo(int Id, bool HasCpus, bool HasMemory, IReadOnlyDictionary<int, int> Distances)
+{
+    /// <summary>A node without CPUs and without memory: what firmware creates for an ACPI generic initiator.</summary>
+    public bool IsMemoryless => !HasCpus && !HasMemory;
+}
+
+/// <summary>
+/// A Grace Hopper / Grace Blackwell GPU. <see cref="GiNodes"/> are the host's memory-less, CPU-less NUMA nodes
+/// tied to it (ACPI generic initiators): the guest needs one memory-less node for each, or the GPU driver there
+/// cannot online the coherent memory and MIG does not work.
+/// </summary>
+public sealed record GraceGpu(
+    PciAddress Address,
+    int Device,
+    string? Driver,
+    int? IommuGroup,
+    int? NumaNode,
+    IReadOnlyList<int> GiNodes,
+    IReadOnlyList<PciBar> Bars)
+{
+    /// <summary>The bound driver's sysfs name: KBUILD_MODNAME of nvgrace-gpu-vfio-pci.ko, so underscores.</summary>
+    public const string VariantDriver = "nvgrace_gpu_vfio_pci";
+
+    public bool HasVariantDriver => Driver is VariantDriver or "nvgrace-gpu-vfio-pci";
+
+    /// <summary>What the guest's 64-bit PCI window must hold for this GPU: its 64-bit BARs.</summary>
+    public ulong Mmio64Bytes => Bars.Where(b => b.Is64Bit).Aggregate(0UL, (sum, b) => sum + b.Size);
+
+    public string Model => Device switch
+    {
+        0x2941 => "GB200",
+        0x31c2 => "GB300",
+        _ => "GH200",
+    };
+}
+
+/// <summary>
+/// Finds the host's Grace GPUs and the generic-initiator nodes of each. Firmware lists, per GPU, a block of
+/// consecutive memory-less CPU-less nodes after the CPU nodes (8 per GPU on shipping firmware, but nothing here
+/// assumes 8). A GPU whose numa_node is inside such a block owns the nodes from there to the next GPU's; GPUs that
+/// report a CPU node share the first block after it, split evenly in PCI-address order.
+/// </summary>
+public static class GraceTopologyBuilder
+{
+    public static readonly (int Major, int Minor) MinimumKernel = (6, 9);
+
+    public static IReadOnlyList<GraceGpu> Build(
+        IEnumerable<PciDevice> devices, IReadOnlyList<NumaNodeInfo> nodes, string? kernelRelease,
+        Func<string, bool> pciDriverLoaded, List<Finding> findings)
+    {
+        var graceDevices = devices.Where(d => PciIds.IsGraceGpuId(d.Vendor, d.Device))
+            .OrderBy(d => d.NumaNode ?? int.MaxValue).ThenBy(d => d.Address).ToList();
+        if (graceDevices.Count == 0) return [];
+
+        var giNodes = AssignGiNodes(graceDevices, nodes, findings);
+        var gpus = graceDevices.Select(d => new GraceGpu(d.Address, d.Device, d.Driver, d.IommuGroup, d.NumaNode,
+            giNodes.GetValueOrDefault(d.Address) ?? [], d.Bars ?? [])).OrderBy(g => g.Address).ToList();
+
+        foreach (var g in gpus)
+        {
+            var at = g.Address.ToString();
+            if (g.Driver == "nvidia")
+            {
+                findings.Add(new Finding(Severity.Warning, "grace-held-by-host-driver", at,
+                    $"{g.Model} GPU {at} is bound to the host's nvidia driver, so no guest can have it. Stop nvidia-persistenced " +
+                    $"and every CUDA process on it, then hand it to the variant driver: 'driverctl set-override {at} {GraceGpu.VariantDriver}' " +
+                    "(or use managed='yes' with libvirt 10.0 or newer)."));
+            }
+            else if (g.Driver == "vfio-pci")
+            {
+                findings.Add(new Finding(Severity.Error, "grace-plain-vfio-pci", at,
+                    $"{g.Model} GPU {at} is bound to plain vfio-pci: its coherent memory will not be exposed to a guest. " +
+                    $"Bind it to {GraceGpu.VariantDriver} instead: 'driverctl set-override {at} {GraceGpu.VariantDriver}' " +
+                    "(modprobe nvgrace_gpu_vfio_pci first if it is not loaded)."));
+            }
+            if (g.GiNodes.Count == 0 && !findings.Any(f => f.Code == "grace-gi-nodes-ambiguous" && f.Device.Contains(at, StringComparison.Ordinal)))
+            {
+                findings.Add(new Finding(Severity.Error, "grace-no-gi-nodes", at,
+                    $"No memory-less, CPU-less NUMA node follows {g.Model} GPU {at}'s node {g.NumaNode?.ToString(CultureInfo.InvariantCulture) ?? "(none)"}: " +
+                    "the firmware's generic-initiator nodes are missing, or the GPU memory is online on the host (nvidia driver). " +
+                    "Without them the guest cannot use the coherent memory; check 'numactl -H', the firmware version and that the nvidia driver does not own the GPU."));
+            }
+        }
+
+        // Vendor kernels (Ubuntu's -nvidia 6.8) carry the driver before 6.9: only its absence is a problem.
+        var driverPresent = gpus.Any(g => g.HasVariantDriver) || pciDriverLoaded(GraceGpu.VariantDriver);
+        if (!driverPresent)
+        {
+            var list = string.Join(", ", gpus.Select(g => g.Address));
+            if (KernelVersion(kernelRelease) is { } k && k.CompareTo(MinimumKernel) < 0)
+            {
+                findings.Add(new Finding(Severity.Error, "grace-kernel-too-old", list,
+                    $"Linux {kernelRelease} predates nvgrace-gpu-vfio-pci (merged in {MinimumKernel.Major}.{MinimumKernel.Minor}) and the driver is not loaded: " +
+                    $"Grace GPUs {list} cannot be passed through with their coherent memory. Boot Linux {MinimumKernel.Major}.{MinimumKernel.Minor} or newer, or a vendor kernel that carries the driver."));
+            }
+            else
+            {
+                findings.Add(new Finding(Severity.Error, "grace-variant-driver-missing", list,
+                    $"The {GraceGpu.VariantDriver} driver is not loaded, so Grace GPUs {list} cannot be given to a guest with their " +
+                    "coherent memory. Load it: 'modprobe nvgrace_gpu_vfio_pci' (CONFIG_NVGRACE_GPU_VFIO_PCI)."));
+            }
+        }
+        return gpus;
+    }
+
+    /// <summary>"6.8.0-1008-nvidia-64k" → (6, 8); null when it does not start with major.minor.</summary>
+    public static (int Major, int Minor)? KernelVersion(string? release)
+    {
+        if (release is null) return null;
+        var parts = release.Split('.', 3);
+        if (parts.Length < 2) return null;
+        var minor = new string(parts[1].TakeWhile(char.IsAsciiDigit).ToArray());
+        return int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ma) &&
+               int.TryParse(minor, NumberStyles.None, CultureInfo.InvariantCulture, out var mi) ? (ma, mi) : null;
+    }
+
+    private static Dictionary<PciAddress, IReadOnlyList<int>> AssignGiNodes(List<PciDevice> gpus, IReadOnlyList<NumaNodeInfo> nodes, List<Finding> findings)
+    {
+        var result = new Dictionary<PciAddress, IReadOnlyList<int>>();
+        var runs = MemorylessRuns(nodes);
+        var claimants = runs.Select(_ => new List<PciDevice>()).ToList();
+        var anchored = runs.Select(_ => new List<PciDevice>()).ToList();
+        foreach (var g in gpus)
+        {
+            if (g.NumaNode is not { } n) continue;
+            var inside = runs.FindIndex(r => r.Contains(n));
+            if (inside >= 0)
+            {
+                anchored[inside].Add(g);
+                continue;
+            }
+            var after = runs.FindIndex(r => r[0] > n);
+            if (after >= 0) claimants[after].Add(g);
+        }
+        for (var i = 0; i < runs.Count; i++)
+        {
+            var run = runs[i];
+            if (anchored[i].Count > 0)
+            {
+                // Each GPU owns the nodes from its own to the next GPU's.
+                var starts = anchored[i].Select(g => (Gpu: g, At: run.IndexOf(g.NumaNode!.Value))).OrderBy(s => s.At).ToList();
+                for (var s = 0; s < starts.Count; s++)
+                {
+                    var end = s + 1 < starts.Count ? starts[s + 1].At : run.Count;
+                    result[starts[s].Gpu.Address] = run.GetRange(starts[s].At, end - starts[s].At);
+                }
+                continue;
+            }
+            var sharing = claimants[i];
+            if (sharing.Count == 0) continue;
+            if (run.Count % sharing.Count != 0)
+            {
+                findings.Add(new Finding(Severity.Error, "grace-gi-nodes-ambiguous", string.Join(",", sharing.Select(g => g.Address)),
+                    $"GPUs {string.Join(", ", sharing.Select(g => g.Address))} share {run.Count} memory-less NUMA nodes " +
+                    $"({run[0]}-{run[^1]}), which do not split evenly among them, so which nodes belong to which GPU cannot be told. " +
+                    "Check the firmware's SRAT (generic initiator entries) and report the layout."));
+                continue;
+            }
+            var per = run.Count / sharing.Count;
+            for (var s = 0; s < sharing.Count; s++) result[sharing[s].Address] = run.GetRange(s * per, per);
+        }
+        return result;
+    }
+
+    private static List<List<int>> MemorylessRuns(IReadOnlyList<NumaNodeInfo> nodes)
+    {
+        var runs = new List<List<int>>();
+        foreach (var id in nodes.Where(n => n.IsMemoryless).Select(n => n.Id).Order())
+        {
+            if (runs.Count > 0 && runs[^1][^1] == id - 1) runs[^1].Add(id);
+            else runs.Add([id]);
+        }
+        return runs;
+    }
+}
