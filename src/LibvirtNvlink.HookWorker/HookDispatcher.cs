@@ -8,6 +8,7 @@ using LibvirtNvlink.Memlock;
 using LibvirtNvlink.Pci;
 using LibvirtNvlink.Preflight;
 using LibvirtNvlink.Topology;
+using LibvirtNvlink.Transform;
 using LibvirtNvlink.Vfio;
 using LibvirtNvlink.Xml;
 
@@ -135,14 +136,14 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
     private int Prepare(HookInvocation hook, DomainDefinition domain)
     {
         var topology = HostDiscovery.Discover(env.Host, PciIds.IsOfInterest);
-        if (Nv2Preflight.Nv2Hostdevs(domain, topology).Count == 0)
+        if (Nv2Preflight.Nv2Hostdevs(domain, topology).Count == 0 && GraceDomainTransformer.AssignedGraceGpus(domain, topology).Count == 0)
         {
-            Log(hook, "no NVLink2 device of this host assigned; nothing to check");
+            Log(hook, "no NVLink2 or Grace device of this host assigned; nothing to check");
             return Ok;
         }
         var bound = BindManagedNo(hook, domain, topology);
         if (bound.Count > 0) topology = HostDiscovery.Discover(env.Host, PciIds.IsOfInterest);
-        var findings = Nv2Preflight.Check(domain, topology, Facts(domain, topology, bound, probeVfio: true));
+        var findings = Check(domain, topology, Facts(domain, topology, bound, probeVfio: true));
         foreach (var f in findings.Where(f => f.Severity != Severity.Info))
         {
             Log(hook, $"{Finding.SeverityName(f.Severity)} {f.Code} {f.Device}: {f.Message}", f.Severity == Severity.Error);
@@ -167,7 +168,7 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
     {
         // A non-zero exit here makes libvirt kill a running guest: report, never refuse.
         var topology = HostDiscovery.Discover(env.Host, PciIds.IsOfInterest);
-        var findings = Nv2Preflight.Check(domain, topology, Facts(domain, topology, new HashSet<PciAddress>(), probeVfio: false));
+        var findings = Check(domain, topology, Facts(domain, topology, new HashSet<PciAddress>(), probeVfio: false));
         foreach (var f in findings.Where(f => f.Severity == Severity.Error))
         {
             Log(hook, $"running guest has {f.Code} on {f.Device}: {f.Message}", error: true);
@@ -214,10 +215,24 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
         return Ok;
     }
 
+    private static List<Finding> Check(DomainDefinition domain, HostTopology topology, PreflightFacts facts) =>
+        [.. Nv2Preflight.Check(domain, topology, facts), .. GracePreflight.Check(domain, topology, facts)];
+
     private HashSet<PciAddress> BindManagedNo(HookInvocation hook, DomainDefinition domain, HostTopology topology)
     {
         var bound = new HashSet<PciAddress>();
         if (!_config.BindManagedNo) return bound;
+        // Grace GPUs go to the variant driver, from vfio-pci or no driver only: unbinding nvidia while CUDA
+        // clients hold the GPU blocks in the kernel, so that one is refused with its fix instead.
+        var grace = GraceDomainTransformer.AssignedGraceGpus(domain, topology)
+            .Where(a => a.Hostdev.Managed != "yes" && a.Gpu.Driver is null or "vfio-pci").Select(a => a.Gpu).ToList();
+        foreach (var gpu in grace)
+        {
+            using var groupLock = GroupLock.Acquire(env.LockDirectory, gpu.IommuGroup ?? -1);
+            new DriverBinder(env.Host, env.StateDirectory).Bind(hook.Domain, [gpu.Address], _ => gpu.Driver, GraceGpu.VariantDriver);
+            bound.Add(gpu.Address);
+            Log(hook, $"bound {gpu.Address} to {GraceGpu.VariantDriver} (managed='no', bind-managed-no enabled)");
+        }
         var candidates = Nv2Preflight.Nv2Hostdevs(domain, topology)
             .Where(h => h.Managed != "yes" && topology.Devices.TryGetValue(h.Source, out var d) && d.Driver != "vfio-pci")
             .Select(h => h.Source).ToList();

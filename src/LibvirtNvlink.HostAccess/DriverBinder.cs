@@ -25,17 +25,21 @@ public sealed class DriverBinder(HostRoot root, string stateDirectory)
     public static string RecordPathFor(string stateDirectory, string domain) =>
         Path.Combine(stateDirectory, Uri.EscapeDataString(domain) + ".json");
 
-    public void BindToVfio(string domain, IReadOnlyList<PciAddress> devices, Func<PciAddress, string?> currentDriver)
+    public void BindToVfio(string domain, IReadOnlyList<PciAddress> devices, Func<PciAddress, string?> currentDriver) =>
+        Bind(domain, devices, currentDriver, "vfio-pci");
+
+    /// <summary>Binds through driver_override (vfio-pci, or a VFIO variant driver such as nvgrace_gpu_vfio_pci).</summary>
+    public void Bind(string domain, IReadOnlyList<PciAddress> devices, Func<PciAddress, string?> currentDriver, string targetDriver)
     {
         var record = Load(domain) ?? new HookUndoRecord(domain, []);
         foreach (var d in devices)
         {
             var driver = currentDriver(d);
-            if (driver == "vfio-pci") continue;
+            if (driver == targetDriver) continue;
             if (record.Changes.All(c => c.Device != d.ToString())) record.Changes.Add(new DriverChange(d.ToString(), driver));
             Save(record);
             var dev = $"/sys/bus/pci/devices/{d}";
-            WriteSysfs($"{dev}/driver_override", "vfio-pci");
+            WriteSysfs($"{dev}/driver_override", targetDriver);
             if (driver is not null) WriteSysfs($"{dev}/driver/unbind", d.ToString());
             WriteSysfs("/sys/bus/pci/drivers_probe", d.ToString());
         }

@@ -22,8 +22,11 @@ public sealed class HookHarness
         CacheDir = Path.Combine(Dir, "caps");
         Directory.CreateDirectory(CacheDir);
         var q = qemu ?? (7, 2);
-        File.WriteAllText(Path.Combine(CacheDir, "ppc64.xml"),
-            $"<qemuCaps>\n  <emulator>/usr/bin/qemu-system-ppc64</emulator>\n  <selfvers>{libvirt}</selfvers>\n  <version>{q.Item1 * 1_000_000 + q.Item2 * 1000}</version>\n</qemuCaps>\n");
+        foreach (var arch in (string[])["ppc64", "aarch64"])
+        {
+            File.WriteAllText(Path.Combine(CacheDir, arch + ".xml"),
+                $"<qemuCaps>\n  <emulator>/usr/bin/qemu-system-{arch}</emulator>\n  <selfvers>{libvirt}</selfvers>\n  <version>{q.Item1 * 1_000_000 + q.Item2 * 1000}</version>\n</qemuCaps>\n");
+        }
         RunDir = Path.Combine(Dir, "run");
         Directory.CreateDirectory(RunDir);
     }

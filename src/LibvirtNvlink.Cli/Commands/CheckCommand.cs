@@ -47,9 +47,10 @@ internal static class CheckCommand
                         continue;
                     }
                     var d = DomainDefinition.Parse(xml, $"domain '{name}'");
-                    var nv2 = Nv2Preflight.Nv2Hostdevs(d, session.Host).Count > 0;
+                    var ours = Nv2Preflight.Nv2Hostdevs(d, session.Host).Count > 0 ||
+                               Transform.GraceDomainTransformer.AssignedGraceGpus(d, session.Host).Count > 0;
                     var facts = PreflightFactsReader.Read(root, PlatformReader.LibvirtCapabilityCache, d, session.Target, [], new HashSet<Pci.PciAddress>());
-                    results.Add((name, nv2 ? Nv2Preflight.Check(d, session.Host, facts) : [], nv2));
+                    results.Add((name, ours ? [.. Nv2Preflight.Check(d, session.Host, facts), .. GracePreflight.Check(d, session.Host, facts)] : [], ours));
                 }
                 if (parse.GetValue(json)) WriteJson(results);
                 else WriteText(results);
@@ -74,7 +75,7 @@ internal static class CheckCommand
         foreach (var (name, findings, nv2) in results)
         {
             var errors = findings.Count(f => f.Severity == Severity.Error);
-            Console.Out.WriteLine(!nv2 && findings.Count == 0 ? $"{name}: no NVLink2 device of this host assigned; nothing to check"
+            Console.Out.WriteLine(!nv2 && findings.Count == 0 ? $"{name}: no NVLink2 or Grace device of this host assigned; nothing to check"
                 : errors == 0 ? $"{name}: ok" : $"{name}: {errors} error(s)");
             foreach (var f in findings.Where(f => f.Severity != Severity.Info))
             {

@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Xml.Linq;
+using LibvirtNvlink.Domain;
+using LibvirtNvlink.Pci;
+using LibvirtNvlink.Topology;
+using LibvirtNvlink.Transform;
+
+namespace LibvirtNvlink.Preflight;
+
+/// <summary>
+/// What must hold before libvirt launches QEMU for a domain with Grace GPUs: the variant driver bound (or bound by
+/// the hook, or by libvirt 10.0+ through the driver model), the host driver out of the way, the guest's
+/// generic-initiator nodes matching the host's, and a libvirt/QEMU/kernel that can do it. Pure, like
+/// <see cref="Nv2Preflight"/>, and refused with the same paragraph.
+/// </summary>
+public static class GracePreflight
+{
+    /// <summary>Host findings that make a Grace GPU unusable in a guest, reported again for the domain that assigns it.</summary>
+    private static readonly string[] BlockingHostFindings = ["grace-no-gi-nodes", "grace-gi-nodes-ambiguous", "grace-kernel-too-old", "grace-variant-driver-missing"];
+
+    public static IReadOnlyList<Finding> Check(DomainDefinition d, HostTopology host, PreflightFacts facts)
+    {
+        var findings = new List<Finding>();
+        var assigned = GraceDomainTransformer.AssignedGraceGpus(d, host);
+        if (assigned.Count == 0) return findings;
+        var name = d.Name;
+        if (!d.IsAarch64 || d.Machine is not { } m || !m.StartsWith("virt", StringComparison.Ordinal))
+        {
+            findings.Add(Error("grace-not-virt", assigned[0].Gpu.Address,
+                $"Domain '{name}' assigns Grace GPU {assigned[0].Gpu.Address} but is arch='{d.Arch}' machine='{d.Machine}'; Grace passthrough needs an aarch64 virt guest."));
+        }
+        foreach (var f in host.Findings.Where(f => BlockingHostFindings.Contains(f.Code) && assigned.Any(a => f.Device.Contains(a.Gpu.Address.ToString(), StringComparison.Ordinal))))
+        {
+            findings.Add(f with { Message = $"Domain '{name}': {f.Message}" });
+        }
+        foreach (var (hostdev, gpu) in assigned)
+        {
+            CheckDriver(name, hostdev, gpu, facts, findings);
+            CheckGiNodes(d, hostdev, gpu, facts, findings);
+        }
+        CheckQemu(d, assigned, facts, findings);
+        return findings;
+    }
+
+    private static void CheckDriver(string name, PciHostdev hostdev, GraceGpu gpu, PreflightFacts facts, List<Finding> findings)
+    {
+        var at = gpu.Address;
+        // libvirt's default for <hostdev> is managed='no'.
+        var managed = hostdev.Managed == "yes";
+        var libvirtPicksModel = facts.Libvirt.Version >= GraceDomainTransformer.DriverModel &&
+                                hostdev.DriverElement?.Attribute("model")?.Value == GraceGpu.VariantDriver;
+        if (managed && facts.Libvirt.Version < GraceDomainTransformer.DriverModel)
+        {
+            findings.Add(Error("grace-managed-old-libvirt", at,
+                $"Domain '{name}': libvirt {facts.Libvirt.Version} rebinds managed GPU {at} to plain vfio-pci, which hides its coherent memory. " +
+                $"Set managed='no' on the hostdev and bind {GraceGpu.VariantDriver} (or enable bind-managed-no), or use libvirt {GraceDomainTransformer.DriverModel} or newer."));
+            return;
+        }
+        if (gpu.Driver == "nvidia")
+        {
+            if (facts.ProcessesHoldingGpus() is { Count: > 0 } holders)
+            {
+                findings.Add(Error("grace-gpu-in-use", at,
+                    $"Domain '{name}': GPU {at} is on the host's nvidia driver and {string.Join(", ", holders)} keep(s) GPUs open; " +
+                    "stop them (systemctl stop nvidia-persistenced) so the GPU can be handed over."));
+            }
+            else if (!managed)
+            {
+                findings.Add(Error("grace-held-by-host-driver", at,
+                    $"Domain '{name}': GPU {at} is bound to the host's nvidia driver and the hostdev is managed='no'. " +
+                    $"Hand it over first: 'driverctl set-override {at} {GraceGpu.VariantDriver}'."));
+            }
+            return;
+        }
+        if (gpu.HasVariantDriver || facts.BoundByHook.Contains(at) || (managed && libvirtPicksModel)) return;
+        findings.Add(Error("grace-variant-driver-not-bound", at,
+            $"Domain '{name}': GPU {at} is bound to {gpu.Driver ?? "no driver"}, not {GraceGpu.VariantDriver}, so the guest would get it without its " +
+            $"coherent memory. {(managed ? $"Add <driver model='{GraceGpu.VariantDriver}'/> to the hostdev (libvirt-nvlink transform does)" : $"Run 'driverctl set-override {at} {GraceGpu.VariantDriver}' or enable bind-managed-no")}, then start again."));
+    }
+
+    private static void CheckGiNodes(DomainDefinition d, PciHostdev hostdev, GraceGpu gpu, PreflightFacts facts, List<Finding> findings)
+    {
+        var at = gpu.Address;
+        var guestNodes = GuestGiNodes(d, hostdev);
+        var fix = $"Complete the definition with 'libvirt-nvlink apply --domain {d.Name}' (or transform and virsh define), then start again.";
+        if (guestNodes.Count == 0)
+        {
+            findings.Add(Error("grace-gi-nodes-missing", at,
+                $"Domain '{d.Name}' assigns {gpu.Model} GPU {at} without its {gpu.GiNodes.Count} memory-less NUMA node(s): the guest driver " +
+                $"cannot online the GPU memory and MIG will not work. {fix}"));
+            return;
+        }
+        if (guestNodes.Count != gpu.GiNodes.Count)
+        {
+            findings.Add(Error("grace-gi-nodes-mismatch", at,
+                $"Domain '{d.Name}' ties {guestNodes.Count} guest NUMA node(s) to GPU {at} but the host has {gpu.GiNodes.Count} " +
+                $"({GraceDomainTransformer.Nodeset(gpu.GiNodes)}). {fix}"));
+        }
+        if (hostdev.Element.Element("acpi")?.Attribute("nodeset") is not null && facts.Libvirt.Version < GraceDomainTransformer.AcpiNodeset)
+        {
+            findings.Add(Error("grace-acpi-needs-newer-libvirt", at,
+                $"Domain '{d.Name}' uses <acpi nodeset> on GPU {at}, which libvirt {facts.Libvirt.Version} does not know (libvirt {GraceDomainTransformer.AcpiNodeset}). " +
+                "Transform the domain for this libvirt: 'libvirt-nvlink transform --undo', then transform again."));
+        }
+    }
+
+    /// <summary>The guest nodes tied to a GPU: &lt;acpi nodeset&gt;, or acpi-generic-initiator objects naming its alias.</summary>
+    public static IReadOnlyList<int> GuestGiNodes(DomainDefinition d, PciHostdev hostdev)
+    {
+        if (hostdev.Element.Element("acpi")?.Attribute("nodeset") is { } nodeset) return GraceDomainTransformer.ParseNodeset(nodeset.Value);
+        var alias = (string?)hostdev.Element.Element("alias")?.Attribute("name");
+        if (alias is null) return [];
+        var nodes = new List<int>();
+        foreach (var arg in QemuArgs(d))
+        {
+            if (!arg.StartsWith("acpi-generic-initiator,", StringComparison.Ordinal)) continue;
+            var props = arg.Split(',').Select(p => p.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+            if (props.GetValueOrDefault("pci-dev") == alias &&
+                int.TryParse(props.GetValueOrDefault("node"), NumberStyles.None, CultureInfo.InvariantCulture, out var n)) nodes.Add(n);
+        }
+        return nodes;
+    }
+
+    private static IEnumerable<string> QemuArgs(DomainDefinition d) =>
+        d.Root.Element(GraceDomainTransformer.QemuNs + "commandline")?.Elements(GraceDomainTransformer.QemuNs + "arg")
+            .Select(a => (string?)a.Attribute("value") ?? "") ?? [];
+
+    private static void CheckQemu(DomainDefinition d, IReadOnlyList<(PciHostdev Hostdev, GraceGpu Gpu)> assigned, PreflightFacts facts, List<Finding> findings)
+    {
+        var first = assigned[0].Gpu.Address;
+        if (facts.QemuVersion is { } q && q.CompareTo(TargetQemu.GenericInitiator) < 0)
+        {
+            findings.Add(Error("grace-qemu-too-old", first,
+                $"Domain '{d.Name}': QEMU {TargetQemu.Show(q)} ({d.Emulator}) has no acpi-generic-initiator object, so Grace GPU(s) " +
+                $"{string.Join(", ", assigned.Select(a => a.Gpu.Address))} cannot get their NUMA nodes. Install QEMU {TargetQemu.Show(TargetQemu.GenericInitiator)} or newer."));
+        }
+        var window = GraceDomainTransformer.MmioWindowFor(assigned.Select(a => a.Gpu));
+        if (window > GraceDomainTransformer.VirtDefaultHighMmio && !QemuArgs(d).Any(a => a.Contains("highmem-mmio-size=", StringComparison.Ordinal)))
+        {
+            findings.Add(new Finding(Severity.Warning, "grace-mmio-window-small", first.ToString(),
+                $"Domain '{d.Name}': the GPUs' 64-bit BARs need a {window >> 30} GiB PCI window; the virt machine's default is 512 GiB, so the guest will " +
+                $"not map every BAR. With QEMU {TargetQemu.Show(TargetQemu.HighmemMmioSize)} or newer, 'libvirt-nvlink transform' sets highmem-mmio-size."));
+        }
+    }
+
+    private static Finding Error(string code, PciAddress device, string message) => new(Severity.Error, code, device.ToString(), message);
+}

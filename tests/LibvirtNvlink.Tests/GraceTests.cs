@@ -1,0 +1,265 @@
+using System.Xml.Linq;
+using LibvirtNvlink.Domain;
+using LibvirtNvlink.Pci;
+using LibvirtNvlink.Preflight;
+using LibvirtNvlink.Simulation;
+using LibvirtNvlink.Topology;
+using LibvirtNvlink.Transform;
+
+namespace LibvirtNvlink.Tests;
+
+/// <summary>Grace Hopper / Blackwell: discovery of generic-initiator nodes, the transform, and the prepare-time checks.</summary>
+public class GraceTests
+{
+    private static readonly PciAddress Gh200 = PciAddress.Parse("0009:01:00.0");
+    private static readonly PciAddress Gb0 = PciAddress.Parse("0008:01:00.0");
+    private static readonly PciAddress Gb2 = PciAddress.Parse("0018:01:00.0");
+    private static readonly PciAddress Gb3 = PciAddress.Parse("0019:01:00.0");
+
+    private static HostTopology Gh => SimulatedHosts.Topology(BuiltInLayouts.GraceHopper1Gpu);
+
+    private static HostTopology Gb => SimulatedHosts.Topology(BuiltInLayouts.GraceBlackwell4Gpu);
+
+    private static TransformOptions Options(string libvirt, (int, int)? qemu) =>
+        new(MemlockMode.Auto, new TargetLibvirt(LibvirtVersion.TryParse(libvirt, out var v) ? v : default, TargetLibvirt.FromOption),
+            qemu is { } q ? new TargetQemu(q, TargetQemu.FromOption) : null);
+
+    private static PreflightFacts Facts(string libvirt = "9.0.0", (int, int)? qemu = null, IReadOnlySet<PciAddress>? bound = null, IReadOnlyList<string>? holders = null) =>
+        new(new TargetLibvirt(LibvirtVersion.TryParse(libvirt, out var v) ? v : default, TargetLibvirt.FromOption), "6.11.0", qemu ?? (9, 2),
+            () => holders ?? [], [], bound ?? new HashSet<PciAddress>());
+
+    private static string Domain(string arch = "aarch64", string managed = "no", params PciAddress[] gpus) =>
+        $"""
+        <domain type='kvm'>
+          <name>g</name>
+          <memory unit='GiB'>16</memory>
+          <vcpu>4</vcpu>
+          <os>
+            <type arch='{arch}' machine='{(arch == "aarch64" ? "virt" : "pseries")}'>hvm</type>
+          </os>
+          <devices>
+        {string.Concat(gpus.Select(g => $"    <hostdev mode='subsystem' type='pci' managed='{managed}'>\n      <source>\n        <address domain='0x{g.Domain:x4}' bus='0x{g.Bus:x2}' slot='0x{g.Slot:x2}' function='0x{g.Function:x}'/>\n      </source>\n    </hostdev>\n"))}  </devices>
+        </domain>
+
+        """;
+
+    [Fact]
+    public void A_GH200_host_has_one_GPU_with_the_8_memoryless_nodes_after_its_CPU_node()
+    {
+        var gpu = Assert.Single(Gh.GraceGpus);
+        Assert.Equal(Gh200, gpu.Address);
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], gpu.GiNodes);
+        Assert.True(gpu.HasVariantDriver);
+        Assert.Equal((16UL << 20) + (1UL << 30) + (128UL << 30), gpu.Mmio64Bytes);
+        // A vendor 6.8 kernel with the driver bound is fine: only a missing driver is a problem.
+        Assert.DoesNotContain(Gh.Findings, f => f.Code.StartsWith("grace-", StringComparison.Ordinal));
+        Assert.Empty(Gh.Gpus);
+    }
+
+    [Fact]
+    public void A_GB200_tray_splits_the_memoryless_nodes_8_per_GPU_in_address_order_and_reports_driver_problems()
+    {
+        Assert.Equal([[2, 3, 4, 5, 6, 7, 8, 9], [10, 11, 12, 13, 14, 15, 16, 17], [18, 19, 20, 21, 22, 23, 24, 25], [26, 27, 28, 29, 30, 31, 32, 33]],
+            Gb.GraceGpus.Select(g => g.GiNodes.ToList()).ToList());
+        Assert.Contains(Gb.Findings, f => f.Code == "grace-plain-vfio-pci" && f.Device == Gb2.ToString() && f.Severity == Severity.Error);
+        Assert.Contains(Gb.Findings, f => f.Code == "grace-held-by-host-driver" && f.Device == Gb3.ToString());
+        Assert.Equal(80, Gb.NumaNode(2)!.Distances[0]);
+        Assert.Equal(120, Gb.NumaNode(18)!.Distances[0]);
+        Assert.Equal(10, Gb.NumaNode(18)!.Distances[18]);
+    }
+
+    [Fact]
+    public void The_number_of_nodes_per_GPU_comes_from_the_host_not_a_constant()
+    {
+        var layout = BuiltInLayouts.GraceBlackwell4Gpu with { Name = "gb-4-nodes", Grace = BuiltInLayouts.GraceBlackwell4Gpu.Grace! with { GiNodesPerGpu = 4 } };
+        var root = Path.Combine(Directory.CreateTempSubdirectory("grace-").FullName, "host");
+        SimulatedHostWriter.Write(layout, root);
+        var t = HostAccess.HostDiscovery.Discover(new HostAccess.HostRoot(root));
+        Assert.Equal([2, 3, 4, 5], t.GraceGpuAt(Gb0)!.GiNodes);
+        Assert.Equal([14, 15, 16, 17], t.GraceGpuAt(Gb3)!.GiNodes);
+    }
+
+    private static List<NumaNodeInfo> Nodes(int cpuNodes, int memoryless) =>
+        [.. Enumerable.Range(0, cpuNodes + memoryless).Select(i => new NumaNodeInfo(i, i < cpuNodes, i < cpuNodes, new Dictionary<int, int>()))];
+
+    private static PciDevice Grace(string address, int? node, string? driver = GraceGpu.VariantDriver) =>
+        new(PciAddress.Parse(address), PciIds.VendorNvidia, 0x2941, 0x030200, driver, 1, node, null);
+
+    [Fact]
+    public void A_GPU_that_reports_its_own_first_node_owns_the_nodes_up_to_the_next_GPUs()
+    {
+        var findings = new List<Finding>();
+        var gpus = GraceTopologyBuilder.Build([Grace("0008:01:00.0", 2), Grace("0009:01:00.0", 7)], Nodes(2, 10), "6.11.0", _ => true, findings);
+        Assert.Equal([2, 3, 4, 5, 6], gpus[0].GiNodes);
+        Assert.Equal([7, 8, 9, 10, 11], gpus[1].GiNodes);
+        Assert.Empty(findings);
+    }
+
+    [Fact]
+    public void Nodes_that_do_not_split_evenly_are_reported_as_ambiguous_and_given_to_nobody()
+    {
+        var findings = new List<Finding>();
+        var gpus = GraceTopologyBuilder.Build([Grace("0008:01:00.0", 0), Grace("0009:01:00.0", 0), Grace("0018:01:00.0", 0)], Nodes(1, 8), "6.11.0", _ => true, findings);
+        Assert.All(gpus, g => Assert.Empty(g.GiNodes));
+        Assert.Contains(findings, f => f.Code == "grace-gi-nodes-ambiguous");
+        Assert.DoesNotContain(findings, f => f.Code == "grace-no-gi-nodes");
+    }
+
+    [Fact]
+    public void A_host_without_memoryless_nodes_is_an_error_naming_the_GPU()
+    {
+        var findings = new List<Finding>();
+        GraceTopologyBuilder.Build([Grace("0009:01:00.0", 0)], Nodes(1, 0), "6.11.0", _ => true, findings);
+        var f = Assert.Single(findings);
+        Assert.Equal("grace-no-gi-nodes", f.Code);
+        Assert.Equal("0009:01:00.0", f.Device);
+    }
+
+    [Theory]
+    [InlineData("6.1.0-18-arm64", "grace-kernel-too-old")]
+    [InlineData("6.11.0-1004-nvidia-64k", "grace-variant-driver-missing")]
+    public void Without_the_variant_driver_the_kernel_decides_which_fix_is_given(string kernel, string code)
+    {
+        var findings = new List<Finding>();
+        GraceTopologyBuilder.Build([Grace("0009:01:00.0", 0, "vfio-pci")], Nodes(1, 8), kernel, _ => false, findings);
+        Assert.Contains(findings, f => f.Code == code && f.Severity == Severity.Error);
+    }
+
+    [Fact]
+    public void Transform_refuses_a_non_aarch64_domain_naming_GPU_and_machine()
+    {
+        var e = Assert.Throws<TransformException>(() => DomainTransformer.Transform(Domain("ppc64le", "no", Gh200), Gh, Options("11.8.0", (9, 2))));
+        Assert.Contains("0009:01:00.0", e.Message, StringComparison.Ordinal);
+        Assert.Contains("arch='aarch64' machine='virt'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Transform_refuses_a_QEMU_without_generic_initiators_and_names_the_versions_needed()
+    {
+        var e = Assert.Throws<TransformException>(() => DomainTransformer.Transform(Domain(gpus: Gh200), Gh, Options("9.0.0", (8, 2))));
+        Assert.Contains("QEMU 9.0", e.Message, StringComparison.Ordinal);
+        Assert.Contains("libvirt 11.8.0", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Transform_warns_that_old_libvirt_rebinds_managed_GPUs_to_plain_vfio_pci()
+    {
+        var r = DomainTransformer.Transform(Domain(managed: "yes", gpus: Gh200), Gh, Options("9.0.0", (9, 2)));
+        Assert.Contains(r.Messages, m => m.Contains("plain vfio-pci", StringComparison.Ordinal) && m.Contains("managed='no'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_GPU_added_later_gets_the_next_guest_nodes_and_undo_still_restores_the_original()
+    {
+        var one = Domain(gpus: Gb0);
+        var first = DomainTransformer.Transform(one, Gb, Options("9.0.0", (10, 0))).Xml;
+        var withSecond = first.Replace("  </devices>", "    <hostdev mode='subsystem' type='pci' managed='no'>\n      <source>\n        <address domain='0x0009' bus='0x01' slot='0x00' function='0x0'/>\n      </source>\n    </hostdev>\n  </devices>", StringComparison.Ordinal);
+        var second = DomainTransformer.Transform(withSecond, Gb, Options("9.0.0", (10, 0)));
+        Assert.True(second.Changed);
+        Assert.Contains("acpi-generic-initiator,id=lvn-gi8,pci-dev=ua-nvgrace-0008-01-00-0,node=8", second.Xml, StringComparison.Ordinal);
+        Assert.Contains("acpi-generic-initiator,id=lvn-gi9,pci-dev=ua-nvgrace-0009-01-00-0,node=9", second.Xml, StringComparison.Ordinal);
+        Assert.Contains("acpi-generic-initiator,id=lvn-gi16,pci-dev=ua-nvgrace-0009-01-00-0,node=16", second.Xml, StringComparison.Ordinal);
+        var undone = DomainTransformer.Undo(second.Xml).Xml;
+        Assert.Equal(Domain(gpus: [Gb0, Gb0 with { Domain = 9 }]), undone);
+        Assert.DoesNotContain("qemu:", undone, StringComparison.Ordinal);
+        Assert.DoesNotContain("<numa>", undone, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Undo_takes_back_the_siblings_libvirt_mirrors_into_the_users_cells()
+    {
+        var input = Domain(gpus: Gh200);
+        var output = DomainTransformer.Transform(input, Gh, Options("11.8.0", (9, 2))).Xml;
+        // What libvirt's dumpxml shows after define: cell 0 gets the mirrored distances row.
+        var doc = XDocument.Parse(output);
+        var cell0 = doc.Root!.Element("cpu")!.Element("numa")!.Elements("cell").First();
+        cell0.Add(new XElement("distances", Enumerable.Range(0, 9).Select(i => new XElement("sibling", new XAttribute("id", i), new XAttribute("value", i == 0 ? 10 : 80)))));
+        var undone = XDocument.Parse(DomainTransformer.Undo(doc.ToString()).Xml);
+        Assert.Null(undone.Root!.Element("cpu"));
+        Assert.Null(undone.Root.Element("devices")!.Element("hostdev")!.Element("acpi"));
+        Assert.Null(undone.Root.Element("devices")!.Element("hostdev")!.Element("driver"));
+    }
+
+    [Fact]
+    public void Preflight_of_an_untransformed_domain_reports_the_missing_nodes_for_each_GPU()
+    {
+        var d = DomainDefinition.Parse(Domain(gpus: [Gb0, Gb2]));
+        var findings = GracePreflight.Check(d, Gb, Facts());
+        Assert.Equal(2, findings.Count(f => f.Code == "grace-gi-nodes-missing"));
+        Assert.All(findings.Where(f => f.Code == "grace-gi-nodes-missing"), f => Assert.Contains("libvirt-nvlink apply --domain g", f.Message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Preflight_of_a_transformed_domain_flags_only_the_GPUs_with_the_wrong_driver()
+    {
+        var xml = DomainTransformer.Transform(Domain(gpus: [Gb0, Gb2, Gb3]), Gb, Options("9.0.0", (10, 0))).Xml;
+        var findings = GracePreflight.Check(DomainDefinition.Parse(xml), Gb, Facts(qemu: (10, 0)));
+        Assert.Equal(
+            [("grace-held-by-host-driver", Gb3.ToString()), ("grace-variant-driver-not-bound", Gb2.ToString())],
+            findings.Where(f => f.Severity == Severity.Error).Select(f => (f.Code, f.Device)).Order().ToList());
+        // The hook binding it (bind-managed-no) clears the driver finding.
+        var bound = GracePreflight.Check(DomainDefinition.Parse(xml), Gb, Facts(qemu: (10, 0), bound: new HashSet<PciAddress> { Gb2 }));
+        Assert.DoesNotContain(bound, f => f.Code == "grace-variant-driver-not-bound");
+    }
+
+    [Fact]
+    public void Preflight_flags_a_GPU_held_by_nvidia_persistenced_even_when_managed()
+    {
+        var xml = DomainTransformer.Transform(Domain(managed: "yes", gpus: Gb3), Gb, Options("11.8.0", (10, 0))).Xml;
+        var findings = GracePreflight.Check(DomainDefinition.Parse(xml), Gb, Facts("11.8.0", (10, 0), holders: ["nvidia-persistenced"]));
+        Assert.Contains(findings, f => f.Code == "grace-gpu-in-use" && f.Message.Contains("nvidia-persistenced", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Preflight_refuses_old_QEMU_old_libvirt_forms_and_warns_about_a_small_MMIO_window()
+    {
+        var acpiForm = DomainTransformer.Transform(Domain(gpus: [Gb0, Gb0 with { Domain = 9 }]), Gb, Options("11.8.0", (9, 2))).Xml;
+        var findings = GracePreflight.Check(DomainDefinition.Parse(acpiForm), Gb, Facts("9.0.0", (8, 2)));
+        Assert.Contains(findings, f => f.Code == "grace-qemu-too-old" && f.Message.Contains("QEMU 8.2", StringComparison.Ordinal));
+        Assert.Contains(findings, f => f.Code == "grace-acpi-needs-newer-libvirt");
+        // One GH200 (about 129 GiB of BARs) fits the virt machine's default 512 GiB window.
+        var gh = DomainTransformer.Transform(Domain(gpus: Gh200), Gh, Options("9.0.0", (9, 2))).Xml;
+        Assert.DoesNotContain(GracePreflight.Check(DomainDefinition.Parse(gh), Gh, Facts()), f => f.Code == "grace-mmio-window-small");
+
+        var four = DomainTransformer.Transform(Domain(gpus: [Gb0, Gb0 with { Domain = 9 }, Gb2, Gb3]), Gb, Options("9.0.0", (9, 2))).Xml;
+        Assert.Contains(GracePreflight.Check(DomainDefinition.Parse(four), Gb, Facts()), f => f.Code == "grace-mmio-window-small" && f.Severity == Severity.Warning);
+
+        var managed = GracePreflight.Check(DomainDefinition.Parse(Domain(managed: "yes", gpus: Gb0)), Gb, Facts());
+        Assert.Contains(managed, f => f.Code == "grace-managed-old-libvirt");
+    }
+
+    [Fact]
+    public void The_hook_refuses_an_untransformed_Grace_domain_and_passes_the_transformed_one()
+    {
+        var h = new HookHarness(SimulatedHosts.PathOf(BuiltInLayouts.GraceBlackwell4Gpu), qemu: (10, 0));
+        var bare = Domain(gpus: [Gb0, Gb0 with { Domain = 9 }]);
+        var refused = h.Run(bare, "g", "prepare", "begin", "-");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("libvirt-nvlink refused to start 'g'", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("0008:01:00.0", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("libvirt-nvlink apply --domain g", refused.Stderr, StringComparison.Ordinal);
+
+        var complete = DomainTransformer.Transform(bare, Gb, Options("9.0.0", (10, 0))).Xml;
+        var passed = h.Run(complete, "g", "prepare", "begin", "-");
+        Assert.True(passed.ExitCode == 0, passed.Stderr + passed.Log);
+        Assert.Contains("preflight passed", passed.Log, StringComparison.Ordinal);
+        Assert.Equal(0, h.Run(complete, "g", "reconnect", "begin", "-").ExitCode);
+    }
+
+    [Fact]
+    public void With_bind_managed_no_the_hook_hands_a_vfio_pci_GPU_to_the_variant_driver_and_gives_it_back_at_release()
+    {
+        var root = SimulatedHosts.Fresh(BuiltInLayouts.GraceBlackwell4Gpu);
+        var h = new HookHarness(root, qemu: (10, 0));
+        File.WriteAllText(h.ConfigPath, $"<libvirt-nvlink xmlns='http://libvirt-nvlink.org/xmlns/config/1.0'><bind-managed-no enabled='yes'/><log target='file' path='{h.LogPath}'/></libvirt-nvlink>");
+        var xml = DomainTransformer.Transform(Domain(gpus: Gb2), Gb, Options("9.0.0", (10, 0))).Xml;
+        var run = h.Run(xml, "g", "prepare", "begin", "-");
+        Assert.Equal(GraceGpu.VariantDriver, File.ReadAllText(Path.Combine(root, "sys/bus/pci/devices/0018:01:00.0/driver_override")));
+        Assert.Equal("0018:01:00.0", File.ReadAllText(Path.Combine(root, "sys/bus/pci/drivers/vfio-pci/unbind")));
+        Assert.Contains($"bound 0018:01:00.0 to {GraceGpu.VariantDriver}", run.Log, StringComparison.Ordinal);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+
+        Assert.Equal(0, h.Run(xml, "g", "release", "end", "destroyed").ExitCode);
+        Assert.Equal("\n", File.ReadAllText(Path.Combine(root, "sys/bus/pci/devices/0018:01:00.0/driver_override")));
+    }
+}
