@@ -28,7 +28,7 @@ internal static class ExplainCommand
                 var host = DomainInput.Host(parse.GetValue(hostRoot)!);
                 var target = DomainInput.Target(parse.GetValue(version));
                 var result = MemlockCalculator.Calculate(domain, new TopologyPciFacts(host), target.Version);
-                result = result with { Notes = [.. result.Notes, .. IncompleteGpuNotes(domain, host)] };
+                result = result with { Notes = [.. result.Notes, .. IncompleteGpuNotes(domain, host), .. GraceMemlockNotes.For(domain, host, result)] };
                 if (parse.GetValue(json)) WriteJson(domain, result, target);
                 else WriteText(domain, result, target);
                 return ExitCodes.Ok;
