@@ -28,7 +28,7 @@ public partial class AotPublishTests
         var r = Processes.Run(PublishedHook.Cli, ["check", "--all", "--connect", "test:///default",
             "--host-root", Path.Combine(Tests.CliRunner.RepoRoot, "examples", "hosts", "witherspoon-6gpu")]);
         Assert.True(r.ExitCode == 0, r.Output);
-        Assert.Contains("test: no NVLink2 device of this host assigned", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("test: no NVLink2 or Grace device of this host assigned", r.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
