@@ -229,6 +229,34 @@ public class GraceTests
     }
 
     [Fact]
+    public void Preflight_refuses_a_Grace_GPU_in_a_pseries_domain()
+    {
+        var findings = GracePreflight.Check(DomainDefinition.Parse(Domain("ppc64le", "no", Gh200)), Gh, Facts());
+        Assert.Contains(findings, f => f.Code == "grace-not-virt" && f.Device == Gh200.ToString());
+    }
+
+    [Fact]
+    public void Preflight_refuses_a_domain_whose_nodes_no_longer_match_the_host()
+    {
+        var xml = DomainTransformer.Transform(Domain(gpus: Gh200), Gh, Options("11.8.0", (9, 2))).Xml.Replace("<acpi nodeset='1-8'/>", "<acpi nodeset='1-4'/>", StringComparison.Ordinal);
+        var findings = GracePreflight.Check(DomainDefinition.Parse(xml), Gh, Facts("11.8.0"));
+        var f = Assert.Single(findings, f => f.Code == "grace-gi-nodes-mismatch");
+        Assert.Contains("4 guest NUMA node(s)", f.Message, StringComparison.Ordinal);
+        Assert.Contains("host has 8 (1-8)", f.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_host_without_generic_initiator_nodes_stops_both_transform_and_start()
+    {
+        var facts = new HostFacts([Grace("0009:01:00.0", 0)], null, _ => false, [], Nodes(1, 0), "6.11.0", _ => true);
+        var host = TopologyBuilder.Build(facts);
+        var e = Assert.Throws<TransformException>(() => DomainTransformer.Transform(Domain(gpus: Gh200), host, Options("11.8.0", (9, 2))));
+        Assert.Contains("no generic-initiator NUMA nodes", e.Message, StringComparison.Ordinal);
+        var findings = GracePreflight.Check(DomainDefinition.Parse(Domain(gpus: Gh200)), host, Facts());
+        Assert.Contains(findings, f => f.Code == "grace-no-gi-nodes" && f.Message.StartsWith("Domain 'g':", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void The_hook_refuses_an_untransformed_Grace_domain_and_passes_the_transformed_one()
     {
         var h = new HookHarness(SimulatedHosts.PathOf(BuiltInLayouts.GraceBlackwell4Gpu), qemu: (10, 0));
