@@ -135,6 +135,9 @@ public class HookReconnectTests : IDisposable
 
         _libvirtd.Restart();
 
+        // libvirtd reconnects to running guests in threads of their own, after its socket is back: wait for it.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!_libvirtd.HookCalls.Contains($"{name} reconnect begin -") && DateTime.UtcNow < deadline) Thread.Sleep(200);
         Assert.Contains($"{name} reconnect begin -", _libvirtd.HookCalls);
         Assert.Contains("running", _libvirtd.Virsh("domstate", name).Stdout, StringComparison.Ordinal);
         _libvirtd.Virsh("destroy", name);
