@@ -222,6 +222,7 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
     {
         var bound = new HashSet<PciAddress>();
         if (!_config.BindManagedNo) return bound;
+        var binder = new DriverBinder(env.Host, env.StateDirectory);
         // Grace GPUs go to the variant driver, from vfio-pci or no driver only: unbinding nvidia while CUDA
         // clients hold the GPU blocks in the kernel, so that one is refused with its fix instead.
         var grace = GraceDomainTransformer.AssignedGraceGpus(domain, topology)
@@ -229,14 +230,13 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
         foreach (var gpu in grace)
         {
             using var groupLock = GroupLock.Acquire(env.LockDirectory, gpu.IommuGroup ?? -1);
-            new DriverBinder(env.Host, env.StateDirectory).Bind(hook.Domain, [gpu.Address], _ => gpu.Driver, GraceGpu.VariantDriver);
+            binder.Bind(hook.Domain, [gpu.Address], _ => gpu.Driver, GraceGpu.VariantDriver);
             bound.Add(gpu.Address);
             Log(hook, $"bound {gpu.Address} to {GraceGpu.VariantDriver} (managed='no', bind-managed-no enabled)");
         }
         var candidates = Nv2Preflight.Nv2Hostdevs(domain, topology)
             .Where(h => h.Managed != "yes" && topology.Devices.TryGetValue(h.Source, out var d) && d.Driver != "vfio-pci")
             .Select(h => h.Source).ToList();
-        var binder = new DriverBinder(env.Host, env.StateDirectory);
         foreach (var group in candidates.GroupBy(a => topology.IommuGroupOf(a) ?? -1))
         {
             using var groupLock = GroupLock.Acquire(env.LockDirectory, group.Key);

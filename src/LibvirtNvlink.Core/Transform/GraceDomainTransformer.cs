@@ -335,7 +335,7 @@ public static class GraceDomainTransformer
             for (var c = 0; c < cells.Count; c++) hostOf[c] = PinnedHostNode(c) ?? cpuNode;
             foreach (var (guest, hostNode) in _previousGi) hostOf[guest] = hostNode;
             for (var i = 0; i < guestNodes.Count; i++) hostOf[guestNodes[i]] = gpu.GiNodes[i];
-            var all = hostOf.Keys.Concat(_virtualCells).Distinct().Order().ToList();
+            var all = hostOf.Keys.Order().ToList();
             var rows = new List<List<(int, int)>>();
             for (var i = 0; i < guestNodes.Count; i++)
             {
@@ -442,9 +442,8 @@ public static class GraceDomainTransformer
             }
             if (target.Version < DriverModel)
             {
-                if (hostdev.Managed != "no" && !_warnedManaged.Contains(source))
+                if (hostdev.Managed != "no")
                 {
-                    _warnedManaged.Add(source);
                     messages.Add($"warning: libvirt {target.Version} ({target.Source}) binds managed hostdevs to plain vfio-pci, which hides GPU {source}'s " +
                                  $"coherent memory. Use managed='no' (the hook binds {GraceGpu.VariantDriver} when bind-managed-no is set) or libvirt {DriverModel} or newer.");
                 }
@@ -465,8 +464,6 @@ public static class GraceDomainTransformer
             messages.Add($"set <driver model='{GraceGpu.VariantDriver}'/> on GPU {source}");
             Changed = true;
         }
-
-        private readonly HashSet<string> _warnedManaged = [];
 
         public void EnsureMmioWindow(IReadOnlyList<GraceGpu> gpus, TargetQemu qemu)
         {
