@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 runs=${1:-200}
 out=artifacts/hook-bench
 dotnet publish src/LibvirtNvlink.Hook -c Release -r linux-x64 -o "$out" -nologo -v quiet >/dev/null
-dotnet publish src/LibvirtNvlink.HookWorker -c Release -r linux-x64 -o "$out" -nologo -v quiet >/dev/null
+# The same hook linked position-independent (the .NET default), for the comparison the project file's comment cites.
+dotnet publish src/LibvirtNvlink.Hook -c Release -r linux-x64 -o "$out-pie" -p:HookPositionIndependent=true \
+  -p:IntermediateOutputPath="$PWD/artifacts/obj-hook-pie/" -nologo -v quiet >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 printf '#!/bin/sh\ncat >/dev/null\n' > "$work/shell-hook"; chmod +x "$work/shell-hook"
@@ -34,11 +36,13 @@ measure "shell hook 'cat >/dev/null', non-GPU domain" "$work/plain.xml" "$runs" 
 measure "libvirt-nvlink-hook, non-GPU domain, prepare begin" "$work/plain.xml" "$runs" "$out/libvirt-nvlink-hook" plain prepare begin -
 measure "shell hook 'cat >/dev/null', non-GPU domain (again)" "$work/plain.xml" "$runs" "$work/shell-hook" plain prepare begin -
 measure "libvirt-nvlink-hook, non-GPU domain (again)" "$work/plain.xml" "$runs" "$out/libvirt-nvlink-hook" plain prepare begin -
-measure "libvirt-nvlink-hook, 6-GPU domain, start begin (front only)" "$six" 50 "$out/libvirt-nvlink-hook" six start begin -
+measure "libvirt-nvlink-hook, 6-GPU domain, start begin (triage only)" "$six" 50 "$out/libvirt-nvlink-hook" six start begin -
 measure "libvirt-nvlink-hook, 6-GPU domain, prepare begin" "$six" 50 "$out/libvirt-nvlink-hook" six prepare begin -
+measure "  the same, hook built position-independent" "$six" 50 "$out-pie/libvirt-nvlink-hook" six prepare begin -
+measure "libvirt-nvlink-hook, 6-GPU domain, prepare begin (again)" "$six" 50 "$out/libvirt-nvlink-hook" six prepare begin -
 if command -v /usr/bin/time >/dev/null; then
   /usr/bin/time -f "peak RSS, non-GPU domain: %M KB" "$out/libvirt-nvlink-hook" plain prepare begin - < "$work/plain.xml"
-  /usr/bin/time -f "peak RSS, 6-GPU prepare (front, then worker in the same process): %M KB" "$out/libvirt-nvlink-hook" six prepare begin - < "$six"
+  /usr/bin/time -f "peak RSS, 6-GPU prepare: %M KB" "$out/libvirt-nvlink-hook" six prepare begin - < "$six"
 else
   echo "(install the 'time' package for peak RSS figures)"
 fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Publishes the NativeAOT binaries an installation needs into one directory (default artifacts/publish):
-# libvirt-nvlink (the CLI), libvirt-nvlink-hook and libvirt-nvlink-hook-worker. Then, as root:
+# libvirt-nvlink (the CLI) and libvirt-nvlink-hook. Then, as root:
 #   artifacts/publish/libvirt-nvlink install-hook
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +16,7 @@ case "$(uname -m)" in
     echo "publish: NativeAOT is not available for ppc64le; publishing self-contained JIT binaries" >&2 ;;
   *) echo "publish: unsupported architecture $(uname -m)" >&2; exit 2 ;;
 esac
-for project in src/LibvirtNvlink.Cli src/LibvirtNvlink.Hook src/LibvirtNvlink.HookWorker; do
+for project in src/LibvirtNvlink.Cli src/LibvirtNvlink.Hook; do
   if [ "$aot" = true ]; then
     dotnet publish "$project" -c Release -r "$rid" -p:PublishAot=true -o "$out" -nologo -v quiet
   else

@@ -1,10 +1,10 @@
 using BenchmarkDotNet.Attributes;
-using LibvirtNvlink.HookWorker;
+using LibvirtNvlink.Hook;
 using LibvirtNvlink.HostAccess;
 
 namespace LibvirtNvlink.Benchmarks;
 
-/// <summary>The worker's prepare for a complete 6-GPU domain on the 6-GPU example host, in-process (no start-up).</summary>
+/// <summary>The hook's prepare for a complete 6-GPU domain on the 6-GPU example host, in-process (no start-up).</summary>
 [MemoryDiagnoser]
 public class HookBenchmarks
 {

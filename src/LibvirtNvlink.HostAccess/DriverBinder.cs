@@ -21,7 +21,7 @@ public sealed class DriverBinder(HostRoot root, string stateDirectory)
 {
     public string RecordPath(string domain) => RecordPathFor(stateDirectory, domain);
 
-    /// <summary>Where the undo record of a domain lives; the hook front checks it before waking the worker at release.</summary>
+    /// <summary>Where the undo record of a domain lives; the hook's triage checks it before doing anything at release.</summary>
     public static string RecordPathFor(string stateDirectory, string domain) =>
         Path.Combine(stateDirectory, Uri.EscapeDataString(domain) + ".json");
 

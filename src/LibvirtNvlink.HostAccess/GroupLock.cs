@@ -9,6 +9,7 @@ namespace LibvirtNvlink.HostAccess;
 /// </summary>
 public sealed class GroupLock : IDisposable
 {
+    private const int EINTR = 4;
     private readonly int _fd;
 
     private GroupLock(int fd) => _fd = fd;
@@ -17,11 +18,12 @@ public sealed class GroupLock : IDisposable
     {
         Directory.CreateDirectory(lockDirectory);
         var path = Path.Combine(lockDirectory, $"iommu-group-{group.ToString(CultureInfo.InvariantCulture)}.lock");
-        using (File.Open(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite)) { }
-        var fd = LibcInterop.OpenDevice(path, readWrite: true);
-        if (LibcInterop.Flock(fd, LibcInterop.LOCK_EX) != 0)
+        var fd = LibcInterop.OpenLockFile(path);
+        // Blocks while another hook changes this group; the watchdog bounds the wait.
+        while (LibcInterop.Flock(fd, LibcInterop.LOCK_EX) != 0)
         {
             var e = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            if (e == EINTR) continue;
             LibcInterop.CloseFd(fd);
             throw new ErrnoException("flock", path, e);
         }

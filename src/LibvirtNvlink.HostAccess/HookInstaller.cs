@@ -16,17 +16,13 @@ public sealed class HookInstaller(string hooksDirectory, string dispatcherScript
     private string Chained => Path.Combine(hooksDirectory, ChainedName);
 
     /// <returns>What was done, one sentence a line, for the operator.</returns>
-    /// <exception cref="IOException">The hook binaries are not where they should be; nothing was changed.</exception>
+    /// <exception cref="IOException">The hook binary is not where it should be; nothing was changed.</exception>
     public IReadOnlyList<string> Install(string hookBinary, LibvirtVersion libvirt)
     {
         var done = new List<string>();
-        var worker = Path.Combine(Path.GetDirectoryName(hookBinary)!, "libvirt-nvlink-hook-worker");
-        foreach (var binary in new[] { hookBinary, worker })
+        if (!File.Exists(hookBinary))
         {
-            if (!File.Exists(binary))
-            {
-                throw new IOException($"{binary} does not exist; build both hook binaries first (scripts/publish.sh) or pass --hook-binary.");
-            }
+            throw new IOException($"{hookBinary} does not exist; build the hook first (scripts/publish.sh) or pass --hook-binary.");
         }
         Directory.CreateDirectory(QemuD);
         var link = Path.Combine(QemuD, HookName);

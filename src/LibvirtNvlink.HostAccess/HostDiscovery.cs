@@ -11,7 +11,8 @@ public static class HostDiscovery
     public static HostTopology Discover(HostRoot root) => Discover(root, null);
 
     /// <summary>Discovery limited to the devices <paramref name="interesting"/> accepts and their IOMMU groups.</summary>
-    public static HostTopology Discover(HostRoot root, Func<int, int, bool>? interesting)
+    /// <param name="ids">IDs this run has already read, when the caller keeps them.</param>
+    public static HostTopology Discover(HostRoot root, Func<int, int, bool>? interesting, PciIdMemo? ids = null)
     {
         if (!Directory.Exists(root.Map(PciSysfsReader.DevicesPath)))
         {
@@ -20,8 +21,10 @@ public static class HostDiscovery
                 "(give / or a directory made by 'libvirt-nvlink simulate-host').");
         }
         var findings = new List<Finding>();
-        var devices = PciSysfsReader.ReadAll(root, findings, interesting);
-        var dt = SysfsDeviceTree.IsPresent(root) ? new SysfsDeviceTree(root) : null;
+        var devices = PciSysfsReader.ReadAll(root, findings, interesting, ids);
+        var dt = SysfsDeviceTree.IsPresent(root)
+            ? new SysfsDeviceTree(root, [.. devices.Select(d => d.OfNode).OfType<string>()])
+            : null;
         var numa = new NumaMemoryReader(root);
         // NUMA nodes, the kernel and drivers matter only for Grace GPUs; NVLink2 hosts and the hook skip the reads.
         var hasGrace = devices.Any(d => Pci.PciIds.IsGraceGpuId(d.Vendor, d.Device));

@@ -15,15 +15,28 @@ public static class PciSysfsReader
     /// <param name="interesting">When given, only devices whose vendor/device it accepts are read in full — plus
     /// every member of their IOMMU groups, so group viability is still judged on the whole group. The hook uses
     /// this: a real host has a hundred PCI functions and the hook cares about a handful.</param>
-    public static IReadOnlyList<PciDevice> ReadAll(HostRoot root, List<Finding> findings, Func<int, int, bool>? interesting)
+    /// <param name="ids">IDs already read in this run (the hook's triage read the domain's devices).</param>
+    public static IReadOnlyList<PciDevice> ReadAll(HostRoot root, List<Finding> findings, Func<int, int, bool>? interesting, PciIdMemo? ids = null)
     {
         var dtBase = DeviceTreeBaseRealPath(root);
         var devices = new Dictionary<PciAddress, PciDevice>();
         foreach (var name in root.ListNames(DevicesPath))
         {
             if (!PciAddress.TryParse(name, out var address, out _)) continue;
-            if (interesting is not null && !IsInteresting(root, address, interesting)) continue;
-            if (Read(root, address, dtBase, findings) is { } d) devices[address] = d;
+            (int Vendor, int Device)? known = null;
+            if (interesting is not null)
+            {
+                try
+                {
+                    known = ids is null ? ReadIds(root, address) : ids.Read(address);
+                }
+                catch (IOException)
+                {
+                    // Unreadable IDs: read it in full below, so the problem becomes a finding.
+                }
+                if (known is { } k && !interesting(k.Vendor, k.Device)) continue;
+            }
+            if (Read(root, address, dtBase, findings, known) is { } d) devices[address] = d;
         }
         if (interesting is not null)
         {
@@ -41,19 +54,6 @@ public static class PciSysfsReader
         return [.. devices.Values];
     }
 
-    private static bool IsInteresting(HostRoot root, PciAddress address, Func<int, int, bool> interesting)
-    {
-        try
-        {
-            // Unreadable IDs: read it in full, so the problem becomes a finding.
-            return ReadIds(root, address) is not { } ids || interesting(ids.Vendor, ids.Device);
-        }
-        catch (IOException)
-        {
-            return true;
-        }
-    }
-
     /// <summary>
     /// A device's vendor and device IDs, two small reads: what the hook's triage and the scoped discovery decide on.
     /// Null when the device is absent or its IDs are not hex.
@@ -69,7 +69,9 @@ public static class PciSysfsReader
         t is not null && int.TryParse(t.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? t[2..] : t, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var v) ? v : null;
 
     /// <summary>Reads one device, or null when it is not present on this host.</summary>
-    public static PciDevice? Read(HostRoot root, PciAddress address, string? dtBaseRealPath, List<Finding> findings)
+    /// <param name="knownIds">The vendor and device IDs when they were just read through the bus link.</param>
+    public static PciDevice? Read(HostRoot root, PciAddress address, string? dtBaseRealPath, List<Finding> findings,
+        (int Vendor, int Device)? knownIds = null)
     {
         var link = $"{DevicesPath}/{address}";
         var at = address.ToString();
@@ -95,8 +97,8 @@ public static class PciSysfsReader
             }
             return null;
         }
-        var vendor = Hex(dir + "/vendor", at, findings);
-        var device = Hex(dir + "/device", at, findings);
+        var vendor = knownIds?.Vendor ?? Hex(dir + "/vendor", at, findings);
+        var device = knownIds?.Device ?? Hex(dir + "/device", at, findings);
         var cls = Hex(dir + "/class", at, findings);
         if (vendor is null || device is null) return null;
 

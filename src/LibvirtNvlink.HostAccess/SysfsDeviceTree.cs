@@ -11,10 +11,17 @@ public sealed class SysfsDeviceTree : IDeviceTree
     public const string BasePath = "/sys/firmware/devicetree/base";
     private static readonly string[] PhandleNames = ["phandle", "linux,phandle", "ibm,phandle"];
     private readonly HostRoot _root;
+    private readonly IReadOnlyCollection<string> _knownNodes;
+    private Dictionary<uint, string>? _likely;
     private Dictionary<uint, string>? _phandles;
 
-
-    public SysfsDeviceTree(HostRoot root) => _root = root;
+    /// <param name="knownNodes">Nodes already known to matter — the of_nodes of the PCI devices read — whose
+    /// phandles are indexed first.</param>
+    public SysfsDeviceTree(HostRoot root, IReadOnlyCollection<string>? knownNodes = null)
+    {
+        _root = root;
+        _knownNodes = knownNodes ?? [];
+    }
 
     public static bool IsPresent(HostRoot root) => Directory.Exists(root.Map(BasePath));
 
@@ -35,18 +42,7 @@ public sealed class SysfsDeviceTree : IDeviceTree
 
     public string? ResolvePhandle(uint phandle)
     {
-        // NVLink2 phandles point at PCI host bridges' subtrees, xscom NPU link nodes and memory nodes. Index those
-        // first; a real POWER9 tree has thousands of other nodes (CPUs, xscom units) a full walk would read.
-        if (_likely is null)
-        {
-            _likely = new Dictionary<uint, string>();
-            foreach (var top in TopLevelNodes().Where(n => n.StartsWith("pciex@", StringComparison.Ordinal) ||
-                                                           n.StartsWith("memory@", StringComparison.Ordinal) ||
-                                                           n.StartsWith("xscom@", StringComparison.Ordinal)))
-            {
-                Walk("/" + top, _likely);
-            }
-        }
+        _likely ??= IndexLikelyTargets();
         if (_likely.TryGetValue(phandle, out var path)) return path;
         if (_phandles is null)
         {
@@ -56,18 +52,59 @@ public sealed class SysfsDeviceTree : IDeviceTree
         return _phandles.GetValueOrDefault(phandle);
     }
 
-    private Dictionary<uint, string>? _likely;
-
-    private IEnumerable<string> TopLevelNodes()
+    /// <summary>
+    /// Where NVLink2 phandles point (skiboot's layout, docs/platform-facts.md §1): the GPU and bridge nodes of PCI
+    /// devices (ibm,gpu, ibm,npu), the link@N nodes under xscom@…/npu@… (ibm,nvlink) and the top-level memory@
+    /// nodes (memory-region). Indexing just those reads a few dozen files; a real POWER9 tree has thousands of other
+    /// nodes (CPUs, xscom units), and the hook runs this before every GPU guest starts. A phandle found nowhere
+    /// here still gets the full walk.
+    /// </summary>
+    private Dictionary<uint, string> IndexLikelyTargets()
     {
-        var dir = new DirectoryInfo(_root.Map(BasePath));
-        try { return [.. dir.EnumerateDirectories().Where(d => d.LinkTarget is null).Select(d => d.Name)]; }
-        catch (IOException) { return []; }
-        catch (UnauthorizedAccessException) { return []; }
+        var index = new Dictionary<uint, string>();
+        foreach (var node in _knownNodes)
+        {
+            IndexPhandle(node, index);
+        }
+        foreach (var top in ChildNodeNames("/"))
+        {
+            if (top.StartsWith("memory@", StringComparison.Ordinal))
+            {
+                IndexPhandle("/" + top, index);
+            }
+            else if (top.StartsWith("xscom@", StringComparison.Ordinal))
+            {
+                foreach (var npu in ChildNodeNames("/" + top))
+                {
+                    if (!npu.StartsWith("npu@", StringComparison.Ordinal)) continue;
+                    var npuNode = $"/{top}/{npu}";
+                    foreach (var link in ChildNodeNames(npuNode))
+                    {
+                        if (link.StartsWith("link@", StringComparison.Ordinal)) IndexPhandle($"{npuNode}/{link}", index);
+                    }
+                }
+            }
+        }
+        return index;
     }
 
     private static string PropertyPath(string nodePath, string name) =>
         BasePath + (nodePath == "/" ? "" : nodePath) + "/" + name;
+
+    private void IndexPhandle(string node, Dictionary<uint, string> index)
+    {
+        foreach (var name in PhandleNames)
+        {
+            byte[]? bytes;
+            try { bytes = ReadProperty(node, name); }
+            catch (DeviceTreeAccessException) { continue; }
+            if (bytes is { Length: 4 })
+            {
+                index.TryAdd(DtDecode.U32(bytes, name), node);
+                return;
+            }
+        }
+    }
 
     private void Walk(string start, Dictionary<uint, string> index)
     {
@@ -76,33 +113,28 @@ public sealed class SysfsDeviceTree : IDeviceTree
         while (pending.Count > 0)
         {
             var node = pending.Pop();
-            foreach (var name in PhandleNames)
-            {
-                byte[]? bytes;
-                try { bytes = ReadProperty(node, name); }
-                catch (DeviceTreeAccessException) { continue; }
-                if (bytes is { Length: 4 })
-                {
-                    index.TryAdd(DtDecode.U32(bytes, name), node);
-                    break;
-                }
-            }
-            // d_type from getdents says directory or symlink without a stat per entry; real device trees have no
-            // symlinked nodes, and following one could loop forever.
-            var children = new System.IO.Enumeration.FileSystemEnumerable<string>(
-                _root.Map(BasePath + (node == "/" ? "" : node)),
-                (ref System.IO.Enumeration.FileSystemEntry e) => e.FileName.ToString(),
-                new EnumerationOptions { IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint })
-            {
-                ShouldIncludePredicate = (ref System.IO.Enumeration.FileSystemEntry e) => e.IsDirectory,
-            };
-            List<string> names;
-            try { names = [.. children]; }
-            catch (IOException) { continue; }
-            foreach (var name in names)
+            IndexPhandle(node, index);
+            foreach (var name in ChildNodeNames(node))
             {
                 pending.Push(DtPath.Combine(node, name));
             }
         }
+    }
+
+    /// <summary>The child nodes: subdirectories, never symlinks.</summary>
+    private List<string> ChildNodeNames(string node)
+    {
+        // d_type from getdents says directory or symlink without a stat per entry; real device trees have no
+        // symlinked nodes, and following one could loop forever.
+        var children = new System.IO.Enumeration.FileSystemEnumerable<string>(
+            _root.Map(BasePath + (node == "/" ? "" : node)),
+            (ref System.IO.Enumeration.FileSystemEntry e) => e.FileName.ToString(),
+            new EnumerationOptions { IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint })
+        {
+            ShouldIncludePredicate = (ref System.IO.Enumeration.FileSystemEntry e) => e.IsDirectory,
+        };
+        try { return [.. children]; }
+        catch (IOException) { return []; }
+        catch (UnauthorizedAccessException) { return []; }
     }
 }

@@ -9,14 +9,13 @@ public partial class AotPublishTests
     private static partial Regex Warning();
 
     [Fact]
-    public void The_CLI_the_hook_and_its_worker_publish_with_NativeAOT_without_a_single_warning()
+    public void The_CLI_and_the_hook_publish_with_NativeAOT_without_a_single_warning()
     {
         Assert.True(PublishedHook.ExitCode == 0, PublishedHook.Output);
         var warnings = PublishedHook.Output.Split('\n').Where(l => Warning().IsMatch(l)).ToList();
         Assert.True(warnings.Count == 0, string.Join("\n", warnings));
         Assert.Contains("Generating native code", PublishedHook.Output, StringComparison.Ordinal);
-        Assert.True(File.Exists(PublishedHook.Front));
-        Assert.True(File.Exists(PublishedHook.Worker));
+        Assert.True(File.Exists(PublishedHook.Hook));
         Assert.True(File.Exists(PublishedHook.Cli));
     }
 
@@ -32,31 +31,86 @@ public partial class AotPublishTests
     }
 
     [Fact]
-    public void The_front_stays_small_because_it_carries_no_XML_parser()
+    public void The_hook_is_linked_at_a_fixed_address_so_a_start_does_not_rewrite_its_data()
     {
         Assert.True(PublishedHook.ExitCode == 0, PublishedHook.Output);
-        // Start-up of a NativeAOT image grows with its size; the front runs for every event of every domain.
-        Assert.True(new FileInfo(PublishedHook.Front).Length < 3 * 1024 * 1024, $"{PublishedHook.Front} is {new FileInfo(PublishedHook.Front).Length} bytes");
+        // ELF e_type at offset 16: 2 = ET_EXEC, 3 = ET_DYN (PIE). See the project file for why.
+        using var elf = File.OpenRead(PublishedHook.Hook);
+        var header = new byte[18];
+        elf.ReadExactly(header);
+        Assert.Equal(2, BitConverter.ToUInt16(header, 16));
     }
 
     [Fact]
-    public void The_published_front_hands_a_GPU_domain_to_the_worker_and_refuses_it_with_the_workers_message()
+    public void The_published_hook_refuses_an_incomplete_GPU_domain_and_lets_a_plain_one_pass_silently()
     {
         Assert.True(PublishedHook.ExitCode == 0, PublishedHook.Output);
-        var host = Path.Combine(Tests.CliRunner.RepoRoot, "examples", "hosts", "witherspoon-6gpu");
-        var dir = Directory.CreateTempSubdirectory("lvn-front-").FullName;
+        var env = Environment(Path.Combine(Tests.CliRunner.RepoRoot, "examples", "hosts", "witherspoon-6gpu"), config: null);
+        var xml = File.ReadAllText(Path.Combine(Tests.GoldenCase.Directory, "gpu1-write-in.xml"));
+        var r = Processes.RunWithEnvironment(PublishedHook.Hook, ["gpu1", "prepare", "begin", "-"], env, xml);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("libvirt-nvlink refused to start 'gpu1'", r.Stderr, StringComparison.Ordinal);
+        var plain = Processes.RunWithEnvironment(PublishedHook.Hook, ["plain", "prepare", "begin", "-"], env, "<domain><name>plain</name></domain>");
+        Assert.Equal((0, ""), (plain.ExitCode, plain.Stderr));
+    }
+
+    [Theory]
+    [InlineData("refuse", 1, "refusing to start it unchecked")]
+    [InlineData("warn", 0, "letting libvirt continue")]
+    public void The_watchdog_ends_a_hook_stuck_behind_another_ones_group_lock_with_a_message_instead_of_hanging_libvirtd(
+        string policy, int exitCode, string outcome)
+    {
+        Assert.True(PublishedHook.ExitCode == 0, PublishedHook.Output);
+        // The broken host has bridge 0007:00:00.0 (IOMMU group 10) on ibmnpu: with bind-managed-no the hook takes the
+        // group's lock to rebind it, and another process holds that lock for longer than the timeout.
+        var host = Directory.CreateTempSubdirectory("lvn-watchdog-host-").FullName;
+        var copy = Processes.Run("cp", ["-a", Path.Combine(Tests.CliRunner.RepoRoot, "examples", "hosts", "witherspoon-broken") + "/.", host]);
+        Assert.True(copy.ExitCode == 0, copy.Output);
+        var env = Environment(host, $"<policy incomplete='{policy}'/><hook timeout-seconds='1'/><bind-managed-no enabled='yes'/>");
+        Directory.CreateDirectory(env["LIBVIRT_NVLINK_LOCK_DIR"]);
+        using var holder = System.Diagnostics.Process.Start("flock",
+            ["-x", Path.Combine(env["LIBVIRT_NVLINK_LOCK_DIR"], "iommu-group-10.lock"), "sleep", "60"]);
+        try
+        {
+            Thread.Sleep(300);
+            var xml = """
+                <domain type='kvm'><name>stuck</name><memory unit='GiB'>4</memory>
+                  <os><type arch='ppc64le' machine='pseries'>hvm</type></os>
+                  <devices>
+                    <hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0035' bus='0x03' slot='0x00' function='0x0'/></source></hostdev>
+                    <hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0007' bus='0x00' slot='0x00' function='0x0'/></source></hostdev>
+                  </devices>
+                </domain>
+                """;
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            var r = Processes.RunWithEnvironment(PublishedHook.Hook, ["stuck", "prepare", "begin", "-"], env, xml, timeoutSeconds: 30);
+            Assert.Equal(exitCode, r.ExitCode);
+            Assert.Contains("checking domain 'stuck' (prepare begin) took longer than 1 s; " + outcome, r.Stderr, StringComparison.Ordinal);
+            Assert.True(started.Elapsed < TimeSpan.FromSeconds(15), $"took {started.Elapsed}");
+            var overridePath = Path.Combine(host, "sys/bus/pci/devices/0007:00:00.0/driver_override");
+            Assert.NotEqual("vfio-pci", File.Exists(overridePath) ? File.ReadAllText(overridePath).Trim() : "");
+        }
+        finally
+        {
+            holder.Kill();
+        }
+    }
+
+    private static Dictionary<string, string> Environment(string host, string? config)
+    {
+        var dir = Directory.CreateTempSubdirectory("lvn-hook-").FullName;
         var env = new Dictionary<string, string>
         {
             ["LIBVIRT_NVLINK_HOST_ROOT"] = host,
-            ["LIBVIRT_NVLINK_CONFIG"] = Path.Combine(dir, "none.xml"),
-            ["LIBVIRT_NVLINK_STATE_DIR"] = dir,
-            ["LIBVIRT_NVLINK_LOCK_DIR"] = dir,
+            ["LIBVIRT_NVLINK_CONFIG"] = Path.Combine(dir, "config.xml"),
+            ["LIBVIRT_NVLINK_STATE_DIR"] = Path.Combine(dir, "state"),
+            ["LIBVIRT_NVLINK_LOCK_DIR"] = Path.Combine(dir, "locks"),
         };
-        var xml = File.ReadAllText(Path.Combine(Tests.GoldenCase.Directory, "gpu1-write-in.xml"));
-        var r = Processes.RunWithEnvironment(PublishedHook.Front, ["gpu1", "prepare", "begin", "-"], env, xml);
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains("libvirt-nvlink refused to start 'gpu1'", r.Stderr, StringComparison.Ordinal);
-        var plain = Processes.RunWithEnvironment(PublishedHook.Front, ["plain", "prepare", "begin", "-"], env, "<domain><name>plain</name></domain>");
-        Assert.Equal((0, ""), (plain.ExitCode, plain.Stderr));
+        if (config is not null)
+        {
+            File.WriteAllText(env["LIBVIRT_NVLINK_CONFIG"],
+                $"<libvirt-nvlink xmlns='http://libvirt-nvlink.org/xmlns/config/1.0'>{config}<log target='file' path='{Path.Combine(dir, "hook.log")}'/></libvirt-nvlink>");
+        }
+        return env;
     }
 }

@@ -55,7 +55,7 @@ public class HookEndToEndTests(HookedLibvirtd libvirtd)
             var seen = File.ReadAllText(Path.Combine(libvirtd.Directory, "seen", $"{name}-prepare-begin.xml"));
             Assert.Contains($"<name>{name}</name>", seen, StringComparison.Ordinal);
             Assert.Contains("machine='pseries", seen, StringComparison.Ordinal);
-            // None of its business: the hook decided in the front and never woke the worker or wrote a log line.
+            // None of its business: the hook decided in its triage and never parsed the domain or wrote a log line.
             Assert.DoesNotContain($"domain '{name}'", libvirtd.HookLog, StringComparison.Ordinal);
         }
         finally

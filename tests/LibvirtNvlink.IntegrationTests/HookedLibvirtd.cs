@@ -75,7 +75,7 @@ public class HookedLibvirtd : PrivateLibvirtd
             export LIBVIRT_NVLINK_CONFIG={"{dir}"}/config.xml
             export LIBVIRT_NVLINK_STATE_DIR={"{dir}"}/state
             export LIBVIRT_NVLINK_LOCK_DIR={"{dir}"}/locks
-            exec {PublishedHook.Front} "$@"
+            exec {PublishedHook.Hook} "$@"
             """;
         return (hooks, binds, host);
     }

@@ -1,8 +1,8 @@
 namespace LibvirtNvlink.IntegrationTests;
 
 /// <summary>
-/// The binaries as they ship: the CLI, the hook's front and its worker, NativeAOT-published once per test run side by
-/// side (as scripts/publish.sh does), with the publish output kept so a test can fail on any trim or AOT warning.
+/// The binaries as they ship: the CLI and the hook, NativeAOT-published once per test run side by side (as
+/// scripts/publish.sh does), with the publish output kept so a test can fail on any trim or AOT warning.
 /// </summary>
 public static class PublishedHook
 {
@@ -11,7 +11,7 @@ public static class PublishedHook
         var dir = System.IO.Directory.CreateTempSubdirectory("lvn-hook-aot-").FullName;
         var output = new System.Text.StringBuilder();
         var code = 0;
-        foreach (var project in new[] { "src/LibvirtNvlink.Hook", "src/LibvirtNvlink.HookWorker", "src/LibvirtNvlink.Cli" })
+        foreach (var project in new[] { "src/LibvirtNvlink.Hook", "src/LibvirtNvlink.Cli" })
         {
             var r = Processes.Run("dotnet",
                 ["publish", Path.Combine(Tests.CliRunner.RepoRoot, project), "-c", "Release", "-r", "linux-x64", "-p:PublishAot=true",
@@ -28,9 +28,7 @@ public static class PublishedHook
 
     public static int ExitCode => Published.Value.ExitCode;
 
-    public static string Front => Path.Combine(Directory, "libvirt-nvlink-hook");
-
-    public static string Worker => Path.Combine(Directory, "libvirt-nvlink-hook-worker");
+    public static string Hook => Path.Combine(Directory, "libvirt-nvlink-hook");
 
     public static string Cli => Path.Combine(Directory, "libvirt-nvlink");
 }

@@ -32,6 +32,37 @@ public class DeviceTreeTests
     }
 
     [Fact]
+    public void NVLink2_targets_resolve_from_where_skiboot_puts_them_and_anything_else_from_a_full_walk()
+    {
+        var root = TreeWith(
+            ("/pciex@1/pci@0/gpu@0", "phandle", DtDecode.EncodeU32(1)),
+            ("/xscom@2/npu@3/link@4", "phandle", DtDecode.EncodeU32(2)),
+            ("/memory@5", "phandle", DtDecode.EncodeU32(3)),
+            ("/cpus/cpu@6", "phandle", DtDecode.EncodeU32(4)),
+            ("/xscom@2/core@7/unit@8", "phandle", DtDecode.EncodeU32(5)));
+        var dt = new SysfsDeviceTree(new HostRoot(root), ["/pciex@1/pci@0/gpu@0"]);
+        Assert.Equal("/pciex@1/pci@0/gpu@0", dt.ResolvePhandle(1));
+        Assert.Equal("/xscom@2/npu@3/link@4", dt.ResolvePhandle(2));
+        Assert.Equal("/memory@5", dt.ResolvePhandle(3));
+        Assert.Equal("/cpus/cpu@6", dt.ResolvePhandle(4));
+        Assert.Equal("/xscom@2/core@7/unit@8", dt.ResolvePhandle(5));
+        Assert.Null(dt.ResolvePhandle(6));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(4095)]
+    [InlineData(4096)]
+    [InlineData(4097)]
+    [InlineData(20000)]
+    public void A_property_is_read_whole_whatever_its_size_against_the_page(int size)
+    {
+        var value = Enumerable.Range(0, size).Select(i => (byte)(i * 7)).ToArray();
+        var dt = new SysfsDeviceTree(new HostRoot(TreeWith(("/n", "big", value))));
+        Assert.Equal(value, dt.ReadProperty("/n", "big"));
+    }
+
+    [Fact]
     public void phandle_wins_over_linux_phandle_when_a_node_has_both()
     {
         var root = TreeWith(("/n", "phandle", DtDecode.EncodeU32(1)), ("/n", "linux,phandle", DtDecode.EncodeU32(2)));

@@ -2,7 +2,7 @@ using LibvirtNvlink.Simulation;
 
 namespace LibvirtNvlink.Tests;
 
-/// <summary>What the hook worker does for each lifecycle event, on simulated hosts.</summary>
+/// <summary>What the hook does for each lifecycle event, on simulated hosts.</summary>
 public class HookDispatcherTests
 {
     private static string Golden(string name) => File.ReadAllText(Path.Combine(GoldenCase.Directory, name));
@@ -232,7 +232,7 @@ public class HookDispatcherTests
     {
         var h = On(BuiltInLayouts.Witherspoon6Gpu);
         var stderr = new StringWriter();
-        var dispatcher = new HookWorker.HookDispatcher(h.Environment, stderr)
+        var dispatcher = new Hook.HookDispatcher(h.Environment, stderr)
         {
             ArmWatchdog = (_, _, _) => throw new InvalidCastException("simulated bug"),
         };

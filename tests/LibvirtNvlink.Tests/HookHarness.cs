@@ -1,11 +1,11 @@
-using LibvirtNvlink.HookWorker;
+using LibvirtNvlink.Hook;
 using LibvirtNvlink.HostAccess;
 
 namespace LibvirtNvlink.Tests;
 
 public sealed record HookRun(int ExitCode, string Stderr, string Log);
 
-/// <summary>Runs the hook worker in-process against a simulated host, with its own config, state and log.</summary>
+/// <summary>Runs the hook's dispatcher in-process against a simulated host, with its own config, state and log.</summary>
 public sealed class HookHarness
 {
     public HookHarness(string hostRoot, string? config = null, (int, int)? qemu = null, string libvirt = "9000000")

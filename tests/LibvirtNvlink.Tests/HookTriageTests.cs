@@ -3,7 +3,7 @@ using LibvirtNvlink.Pci;
 
 namespace LibvirtNvlink.Tests;
 
-/// <summary>The hook front's decision: exit at once, or wake the worker.</summary>
+/// <summary>The hook's first decision: exit at once, or parse the domain and look closer.</summary>
 public class HookTriageTests
 {
     private static readonly PciAddress Gpu = PciAddress.Parse("0004:04:00.0");
@@ -17,9 +17,9 @@ public class HookTriageTests
     [InlineData("prepare", "begin")]
     [InlineData("started", "begin")]
     [InlineData("reconnect", "begin")]
-    public void A_domain_with_a_device_of_interest_wakes_the_worker_at_the_ops_that_check(string op, string subOp)
+    public void A_domain_with_a_device_of_interest_is_examined_at_the_ops_that_check(string op, string subOp)
     {
-        Assert.Equal(HookTriage.Verdict.Worker, Decide(op, subOp, GpuXml));
+        Assert.Equal(HookTriage.Verdict.Examine, Decide(op, subOp, GpuXml));
     }
 
     [Theory]
@@ -36,10 +36,10 @@ public class HookTriageTests
     }
 
     [Fact]
-    public void Release_wakes_the_worker_only_when_an_undo_record_exists()
+    public void Release_looks_closer_only_when_an_undo_record_exists()
     {
         Assert.Equal(HookTriage.Verdict.Done, Decide("release", "end", GpuXml));
-        Assert.Equal(HookTriage.Verdict.Worker, Decide("release", "end", "", undo: true));
+        Assert.Equal(HookTriage.Verdict.Examine, Decide("release", "end", "", undo: true));
     }
 
     [Theory]
@@ -71,9 +71,9 @@ public class HookTriageTests
     }
 
     [Fact]
-    public void An_address_the_scan_cannot_read_wakes_the_worker_rather_than_miss_a_GPU()
+    public void An_address_the_scan_cannot_read_is_examined_rather_than_risk_missing_a_GPU()
     {
-        Assert.Equal(HookTriage.Verdict.Worker, Decide("prepare", "begin", "<hostdev><source><address domain='0x0004' bus='0x1zz' slot='0x00'/></source></hostdev>"));
+        Assert.Equal(HookTriage.Verdict.Examine, Decide("prepare", "begin", "<hostdev><source><address domain='0x0004' bus='0x1zz' slot='0x00'/></source></hostdev>"));
     }
 
     [Fact]
@@ -87,7 +87,7 @@ public class HookTriageTests
     {
         var many = string.Concat(Enumerable.Range(0, 20_000).Select(i => $"<disk><address type='drive' controller='0' bus='0' target='0' unit='{i}'/></disk>"));
         var xml = "<domain><devices>" + many + GpuXml + "</devices></domain>";
-        Assert.Equal(HookTriage.Verdict.Worker, Decide("prepare", "begin", xml));
+        Assert.Equal(HookTriage.Verdict.Examine, Decide("prepare", "begin", xml));
     }
 
     [Theory]

@@ -13,11 +13,9 @@ public class InstallHookTests
         var dir = Directory.CreateTempSubdirectory("hooks-").FullName;
         var bin = Path.Combine(dir, "lib");
         Directory.CreateDirectory(bin);
-        foreach (var name in new[] { "libvirt-nvlink-hook", "libvirt-nvlink-hook-worker" })
-        {
-            File.WriteAllText(Path.Combine(bin, name), "#!/bin/sh\necho \"$0 $*\" >> \"$(dirname \"$(readlink -f \"$0\")\")/ran\"\ncat >/dev/null\n");
-            File.SetUnixFileMode(Path.Combine(bin, name), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
+        var hook = Path.Combine(bin, "libvirt-nvlink-hook");
+        File.WriteAllText(hook, "#!/bin/sh\necho \"$0 $*\" >> \"$(dirname \"$(readlink -f \"$0\")\")/ran\"\ncat >/dev/null\n");
+        File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var hooks = Path.Combine(dir, "hooks");
         Directory.CreateDirectory(hooks);
         return (hooks, Path.Combine(bin, "libvirt-nvlink-hook"));
@@ -54,10 +52,10 @@ public class InstallHookTests
     }
 
     [Fact]
-    public void Missing_binaries_are_an_error_and_nothing_is_installed()
+    public void A_missing_binary_is_an_error_and_nothing_is_installed()
     {
         var (hooks, binary) = Setup();
-        File.Delete(Path.Combine(Path.GetDirectoryName(binary)!, "libvirt-nvlink-hook-worker"));
+        File.Delete(binary);
         Assert.Throws<IOException>(() => new HookInstaller(hooks, Dispatcher).Install(binary, new LibvirtVersion(9, 0, 0)));
         Assert.Empty(Directory.EnumerateFileSystemEntries(hooks));
     }

@@ -32,16 +32,25 @@ public sealed record HookConfig(
 
     public static HookConfig Default { get; } = new(IncompletePolicy.Refuse, TimeSpan.FromSeconds(10), false, LogTarget.Syslog, DefaultLogPath);
 
+    private const string SchemaResource = "LibvirtNvlink.Config.libvirt-nvlink-config.xsd";
+
     private static readonly Lazy<XmlSchemaSet> Schema = new(() =>
     {
         var set = new XmlSchemaSet();
-        using var stream = typeof(HookConfig).Assembly.GetManifestResourceStream("LibvirtNvlink.Config.libvirt-nvlink-config.xsd")
-                           ?? throw new InvalidOperationException("embedded config schema missing");
+        using var stream = OpenSchema();
         using var reader = XmlReader.Create(stream, new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null });
         set.Add(NamespaceUri, reader);
         set.Compile();
         return set;
     });
+
+    /// <summary>
+    /// Names this build's schema (FNV-1a of its text), so that a record of "this file was valid" made under one
+    /// schema is never taken as proof under another, after an upgrade.
+    /// </summary>
+    public static string SchemaFingerprint => _fingerprint ??= Fingerprint();
+
+    private static string? _fingerprint;
 
     /// <summary>Parses and validates a configuration document.</summary>
     /// <exception cref="DomainXmlException">Not well-formed, a DTD, or not valid against the schema; names the file.</exception>
@@ -54,6 +63,34 @@ public sealed record HookConfig(
         {
             throw new DomainXmlException($"{path} is not a valid libvirt-nvlink configuration: {string.Join("; ", errors)}");
         }
+        return Read(doc);
+    }
+
+    /// <summary>
+    /// Parses a document whose exact text already passed <see cref="Parse"/> against this
+    /// <see cref="SchemaFingerprint"/>: compiling the schema is most of a configuration load, and the hook loads it
+    /// before every GPU guest starts.
+    /// </summary>
+    public static HookConfig ParsePreviouslyValidated(string xml, string path) => Read(SafeXml.Parse(xml, path));
+
+    private static Stream OpenSchema() =>
+        typeof(HookConfig).Assembly.GetManifestResourceStream(SchemaResource)
+        ?? throw new InvalidOperationException("embedded config schema missing");
+
+    private static string Fingerprint()
+    {
+        using var stream = OpenSchema();
+        var hash = 14695981039346656037UL;
+        int b;
+        while ((b = stream.ReadByte()) >= 0)
+        {
+            hash = (hash ^ (byte)b) * 1099511628211UL;
+        }
+        return hash.ToString("x16", CultureInfo.InvariantCulture);
+    }
+
+    private static HookConfig Read(XDocument doc)
+    {
         XNamespace ns = NamespaceUri;
         var root = doc.Root!;
         var policy = (string?)root.Element(ns + "policy")?.Attribute("incomplete") == "warn" ? IncompletePolicy.Warn : IncompletePolicy.Refuse;

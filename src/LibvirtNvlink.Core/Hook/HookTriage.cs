@@ -3,9 +3,9 @@ using LibvirtNvlink.Pci;
 namespace LibvirtNvlink.Hook;
 
 /// <summary>
-/// The hook's first decision, made without an XML parser (keeping one out of the front binary halves its
-/// start-up): does this invocation need the worker at all? Errs on the side of waking it — a PCI address the scan
-/// cannot read counts as "maybe ours".
+/// The hook's first decision, made without an XML parser or the configuration: does this invocation need a closer
+/// look at all? libvirtd runs the hook for every event of every domain, and nearly all of them are none of ours.
+/// Errs on the side of looking — a PCI address the scan cannot read counts as "maybe ours".
 /// </summary>
 public static class HookTriage
 {
@@ -14,23 +14,23 @@ public static class HookTriage
         /// <summary>None of our business: exit 0 now.</summary>
         Done,
 
-        /// <summary>Run the worker with the same arguments and stdin.</summary>
-        Worker,
+        /// <summary>Parse the domain, load the configuration and look closer.</summary>
+        Examine,
     }
 
     /// <param name="isOfInterest">For a host PCI address: is it an NVLink2 GPU or bridge or a Grace GPU here?</param>
     /// <param name="hasUndoRecord">For a domain: did an earlier prepare leave host changes to undo?</param>
     public static Verdict Decide(HookInvocation hook, string xml, Func<PciAddress, bool> isOfInterest, Func<string, bool> hasUndoRecord)
     {
-        if (hook.Is("release", "end")) return hasUndoRecord(hook.Domain) ? Verdict.Worker : Verdict.Done;
+        if (hook.Is("release", "end")) return hasUndoRecord(hook.Domain) ? Verdict.Examine : Verdict.Done;
         if (!(hook.Is("prepare", "begin") || hook.Is("started", "begin") || hook.Is("reconnect", "begin"))) return Verdict.Done;
         if (!xml.Contains("hostdev", StringComparison.Ordinal)) return Verdict.Done;
         var addresses = PciAddresses(xml, out var unreadable);
         foreach (var address in addresses)
         {
-            if (isOfInterest(address)) return Verdict.Worker;
+            if (isOfInterest(address)) return Verdict.Examine;
         }
-        return 0 < unreadable ? Verdict.Worker : Verdict.Done;
+        return 0 < unreadable ? Verdict.Examine : Verdict.Done;
     }
 
     /// <summary>

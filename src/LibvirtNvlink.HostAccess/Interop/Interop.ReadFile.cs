@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
 
@@ -6,15 +7,23 @@ namespace LibvirtNvlink.HostAccess.Interop;
 
 internal static partial class LibcInterop
 {
+    private const int Page = 4096;
+
     /// <summary>
     /// Reads a small file (sysfs attribute, device-tree property) without ever blocking: O_NONBLOCK means a FIFO
     /// planted where a property should be cannot hang libvirtd's hook, and the size cap stops a character device.
     /// </summary>
+    /// <remarks>
+    /// Discovery reads hundreds of these per run, so each costs open, one read and close: a read asked for at most a
+    /// page that comes back short is the end of the file for everything this reads — regular files are short only
+    /// at EOF, sysfs attributes come whole in one read, and binary attributes (device-tree properties) hand out at
+    /// most a page per read, which is why a request larger than a page is always followed up.
+    /// </remarks>
     /// <returns>The bytes, or null when the path does not exist.</returns>
     public static unsafe byte[]? ReadSmallFile(string path, int maxBytes)
     {
-        var utf8 = System.Text.Encoding.UTF8.GetBytes(path + "\0");
         int fd;
+        var utf8 = NullTerminatedUtf8(path, stackalloc byte[512]);
         fixed (byte* p = utf8)
         {
             fd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
@@ -25,8 +34,7 @@ internal static partial class LibcInterop
             if (e is ErrnoException.ENOENT or ErrnoException.ENOTDIR) return null;
             throw new ErrnoException("open", path, e);
         }
-        // Nearly every attribute fits one pooled page; only large properties grow the buffer.
-        var buffer = ArrayPool<byte>.Shared.Rent(4096);
+        var buffer = ArrayPool<byte>.Shared.Rent(Page);
         try
         {
             var total = 0;
@@ -43,10 +51,11 @@ internal static partial class LibcInterop
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = bigger;
                 }
+                var request = buffer.Length - total;
                 ssize_t n;
                 fixed (byte* b = &buffer[total])
                 {
-                    n = read(fd, b, buffer.Length - total);
+                    n = read(fd, b, request);
                 }
                 if (n < 0)
                 {
@@ -58,12 +67,12 @@ internal static partial class LibcInterop
                     }
                     throw new ErrnoException("read", path, e);
                 }
-                if (n == 0) break;
                 total += (int)n;
                 if (total > maxBytes)
                 {
                     throw new IOException($"{path}: larger than {maxBytes} bytes, not a plausible attribute or property");
                 }
+                if (n == 0 || (n < request && request <= Page)) break;
             }
             return buffer.AsSpan(0, total).ToArray();
         }
@@ -72,5 +81,15 @@ internal static partial class LibcInterop
             ArrayPool<byte>.Shared.Return(buffer);
             _ = close(fd);
         }
+    }
+
+    /// <summary>The path as the C string a syscall takes, in <paramref name="scratch"/> when it fits.</summary>
+    private static Span<byte> NullTerminatedUtf8(string path, Span<byte> scratch)
+    {
+        var needed = Encoding.UTF8.GetMaxByteCount(path.Length) + 1;
+        var target = needed <= scratch.Length ? scratch : new byte[needed];
+        var length = Encoding.UTF8.GetBytes(path, target);
+        target[length] = 0;
+        return target[..(length + 1)];
     }
 }

@@ -10,7 +10,7 @@ internal static partial class LibcInterop
     /// <summary>readlink(2): the link's target, or null when the path is not a symlink (EINVAL).</summary>
     public static unsafe string? ReadLink(string path)
     {
-        var utf8 = Encoding.UTF8.GetBytes(path + "\0");
+        var utf8 = NullTerminatedUtf8(path, stackalloc byte[512]);
         var buffer = stackalloc byte[4096];
         fixed (byte* p = utf8)
         {

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace LibvirtNvlink.HookWorker;
+namespace LibvirtNvlink.Hook;
 
 /// <summary>stderr opened on first use and flushed on every line: libvirt appends it to the user's error.</summary>
 public sealed class StderrWriter : TextWriter

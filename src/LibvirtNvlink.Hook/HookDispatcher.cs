@@ -1,4 +1,3 @@
-using LibvirtNvlink.Hook;
 using System.Globalization;
 using LibvirtNvlink.Config;
 using LibvirtNvlink.Domain;
@@ -12,7 +11,7 @@ using LibvirtNvlink.Transform;
 using LibvirtNvlink.Vfio;
 using LibvirtNvlink.Xml;
 
-namespace LibvirtNvlink.HookWorker;
+namespace LibvirtNvlink.Hook;
 
 /// <summary>
 /// Decides what one hook invocation does. It never writes stdout: for migrate and restore an empty answer keeps
@@ -28,6 +27,7 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
 
     private HookConfig _config = HookConfig.Default;
     private HookLog? _log;
+    private readonly PciIdMemo _ids = new(env.Host);
 
     /// <summary>Set when a watchdog should end the process: the configured timeout, once the slow path begins.</summary>
     public Action<TimeSpan, HookInvocation, HookConfig>? ArmWatchdog { get; init; }
@@ -39,7 +39,9 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
             stderr.WriteLine(usage);
             return Usage;
         }
-        if (!(hook.Is("prepare", "begin") || hook.Is("started", "begin") || hook.Is("release", "end") || hook.Is("reconnect", "begin")))
+        // libvirtd runs us for every event of every domain on the host: decide "none of our business" from a scan of
+        // the XML and a few sysfs reads, before parsing anything or loading the configuration.
+        if (HookTriage.Decide(hook, domainXml, IsOfInterest, d => File.Exists(DriverBinder.RecordPathFor(env.StateDirectory, d))) == HookTriage.Verdict.Done)
         {
             // start, stopped, migrate, restore, attach and anything newer: nothing to do, and for migrate/restore an
             // empty stdout keeps libvirt's XML unchanged.
@@ -50,7 +52,7 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
             // Release must undo even if the domain XML no longer shows why a change was made.
             return Guarded(hook, () => Release(hook));
         }
-        if (!MentionsPciHostdev(domainXml) || !AssignsDeviceOfInterest(domainXml, out var domain))
+        if (!AssignsDeviceOfInterest(domainXml, out var domain))
         {
             return Ok;
         }
@@ -62,9 +64,18 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
         });
     }
 
-    /// <summary>A substring test before any parsing: most domains on a host have no PCI hostdev at all.</summary>
-    public static bool MentionsPciHostdev(string xml) =>
-        xml.Contains("<hostdev", StringComparison.Ordinal) || xml.Contains("hostdev'", StringComparison.Ordinal) || xml.Contains("hostdev\"", StringComparison.Ordinal);
+    private bool IsOfInterest(PciAddress address)
+    {
+        try
+        {
+            return _ids.Read(address) is { } ids && PciIds.IsOfInterest(ids.Vendor, ids.Device);
+        }
+        catch (IOException)
+        {
+            // Cannot tell from here: look closer rather than miss a GPU.
+            return true;
+        }
+    }
 
     /// <summary>True when a PCI hostdev's source is an NVLink2 GPU or bridge or a Grace GPU, by its sysfs IDs only.</summary>
     private bool AssignsDeviceOfInterest(string xml, out DomainDefinition? domain)
@@ -75,7 +86,7 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
             domain = DomainDefinition.Parse(xml, "the domain XML on stdin");
             foreach (var h in domain.PciHostdevs())
             {
-                if (PciSysfsReader.ReadIds(env.Host, h.Source) is { } ids && PciIds.IsOfInterest(ids.Vendor, ids.Device)) return true;
+                if (_ids.Read(h.Source) is { } ids && PciIds.IsOfInterest(ids.Vendor, ids.Device)) return true;
             }
             return false;
         }
@@ -123,10 +134,7 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
 
     private void LoadConfig()
     {
-        if (File.Exists(env.ConfigPath))
-        {
-            _config = HookConfig.Parse(File.ReadAllText(env.ConfigPath), env.ConfigPath);
-        }
+        _config = HookConfigLoader.Load(env.ConfigPath, env.StateDirectory);
         _log = new HookLog(_config.LogTarget == LogTarget.Syslog, _config.LogPath);
     }
 
@@ -135,14 +143,14 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
 
     private int Prepare(HookInvocation hook, DomainDefinition domain)
     {
-        var topology = HostDiscovery.Discover(env.Host, PciIds.IsOfInterest);
+        var topology = HostDiscovery.Discover(env.Host, PciIds.IsOfInterest, _ids);
         if (Nv2Preflight.Nv2Hostdevs(domain, topology).Count == 0 && GraceDomainTransformer.AssignedGraceGpus(domain, topology).Count == 0)
         {
             Log(hook, "no NVLink2 or Grace device of this host assigned; nothing to check");
             return Ok;
         }
         var bound = BindManagedNo(hook, domain, topology);
-        if (bound.Count > 0) topology = HostDiscovery.Discover(env.Host, PciIds.IsOfInterest);
+        if (bound.Count > 0) topology = HostDiscovery.Discover(env.Host, PciIds.IsOfInterest, _ids);
         var findings = Check(domain, topology, Facts(domain, topology, bound, probeVfio: true));
         foreach (var f in findings.Where(f => f.Severity != Severity.Info))
         {
@@ -167,7 +175,7 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
     private int Reconnect(HookInvocation hook, DomainDefinition domain)
     {
         // A non-zero exit here makes libvirt kill a running guest: report, never refuse.
-        var topology = HostDiscovery.Discover(env.Host, PciIds.IsOfInterest);
+        var topology = HostDiscovery.Discover(env.Host, PciIds.IsOfInterest, _ids);
         var findings = Check(domain, topology, Facts(domain, topology, new HashSet<PciAddress>(), probeVfio: false));
         foreach (var f in findings.Where(f => f.Severity == Severity.Error))
         {
@@ -186,7 +194,7 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
             return Ok;
         }
         var actual = PlatformReader.MaxLockedMemory(pid);
-        var topology = HostDiscovery.Discover(env.Host, PciIds.IsOfInterest);
+        var topology = HostDiscovery.Discover(env.Host, PciIds.IsOfInterest, _ids);
         var target = PreflightFactsReader.TargetFromCache(PlatformReader.ReadLibvirtCache(env.LibvirtCapabilityCache, domain.Emulator).LibvirtNumber);
         var required = MemlockCalculator.Nv2Requirement(domain, new TopologyPciFacts(topology), target.Version);
         var requirement = $"requirement {required.Bytes} bytes, {required.Rule}";
