@@ -20,6 +20,7 @@ public static class PciSysfsReader
     {
         var dtBase = DeviceTreeBaseRealPath(root);
         var devices = new Dictionary<PciAddress, PciDevice>();
+        ids ??= new PciIdMemo(root);
         foreach (var name in root.ListNames(DevicesPath))
         {
             if (!PciAddress.TryParse(name, out var address, out _)) continue;
@@ -28,7 +29,7 @@ public static class PciSysfsReader
             {
                 try
                 {
-                    known = ids is null ? ReadIds(root, address) : ids.Read(address);
+                    known = ids.Read(address);
                 }
                 catch (IOException)
                 {

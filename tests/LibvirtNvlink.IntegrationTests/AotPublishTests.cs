@@ -63,25 +63,20 @@ public partial class AotPublishTests
         Assert.True(PublishedHook.ExitCode == 0, PublishedHook.Output);
         // The broken host has bridge 0007:00:00.0 (IOMMU group 10) on ibmnpu: with bind-managed-no the hook takes the
         // group's lock to rebind it, and another process holds that lock for longer than the timeout.
-        var host = Directory.CreateTempSubdirectory("lvn-watchdog-host-").FullName;
-        var copy = Processes.Run("cp", ["-a", Path.Combine(Tests.CliRunner.RepoRoot, "examples", "hosts", "witherspoon-broken") + "/.", host]);
-        Assert.True(copy.ExitCode == 0, copy.Output);
+        var host = Tests.SimulatedHosts.Fresh(Simulation.BuiltInLayouts.WitherspoonBroken);
         var env = Environment(host, $"<policy incomplete='{policy}'/><hook timeout-seconds='1'/><bind-managed-no enabled='yes'/>");
         Directory.CreateDirectory(env["LIBVIRT_NVLINK_LOCK_DIR"]);
-        using var holder = System.Diagnostics.Process.Start("flock",
-            ["-x", Path.Combine(env["LIBVIRT_NVLINK_LOCK_DIR"], "iommu-group-10.lock"), "sleep", "60"]);
+        var lockFile = Path.Combine(env["LIBVIRT_NVLINK_LOCK_DIR"], "iommu-group-10.lock");
+        using var holder = System.Diagnostics.Process.Start("flock", ["-x", lockFile, "sleep", "60"]);
         try
         {
-            Thread.Sleep(300);
-            var xml = """
-                <domain type='kvm'><name>stuck</name><memory unit='GiB'>4</memory>
-                  <os><type arch='ppc64le' machine='pseries'>hvm</type></os>
-                  <devices>
-                    <hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0035' bus='0x03' slot='0x00' function='0x0'/></source></hostdev>
-                    <hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0007' bus='0x00' slot='0x00' function='0x0'/></source></hostdev>
-                  </devices>
-                </domain>
-                """;
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (Processes.Run("flock", ["-n", lockFile, "true"]).ExitCode == 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "flock never took the group lock");
+                Thread.Sleep(50);
+            }
+            var xml = Tests.HookTestDomains.ManagedNoGpuWithBridgeOnIbmnpu("stuck", type: "kvm");
             var started = System.Diagnostics.Stopwatch.StartNew();
             var r = Processes.RunWithEnvironment(PublishedHook.Hook, ["stuck", "prepare", "begin", "-"], env, xml, timeoutSeconds: 30);
             Assert.Equal(exitCode, r.ExitCode);

@@ -147,6 +147,19 @@ public class TransformOnRealLibvirtTests(PlainLibvirtd libvirtd)
     }
 
     [Fact]
+    public void The_daemon_reports_the_QEMU_it_runs_which_is_what_define_and_apply_transform_Grace_domains_for()
+    {
+        Processes.RequireOrSkip(libvirtd.Available, "a private libvirtd (root, libvirt-daemon, util-linux unshare)");
+        var version = Processes.Run("/usr/bin/qemu-system-ppc64", ["--version"]);
+        var m = System.Text.RegularExpressions.Regex.Match(version.Stdout, @"QEMU emulator version (\d+)\.(\d+)");
+        Assert.True(m.Success, version.Output);
+        using var c = Libvirt.LibvirtConnection.OpenOnce(libvirtd.Uri, readOnly: true);
+        Assert.Equal((int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture),
+                      int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)),
+            Domain.TargetQemu.FromNumber(c.HypervisorVersionNumber()));
+    }
+
+    [Fact]
     public void QEMU_refuses_a_zero_sized_node_backend_and_accepts_a_memoryless_numa_node()
     {
         // Why the older form does not use <cell memory='0'>: what libvirt 9.0 makes of it, QEMU refuses.

@@ -198,16 +198,7 @@ public class HookDispatcherTests
         var root = SimulatedHosts.Fresh(BuiltInLayouts.WitherspoonBroken);
         var h = new HookHarness(root);
         File.WriteAllText(h.ConfigPath, $"<libvirt-nvlink xmlns='http://libvirt-nvlink.org/xmlns/config/1.0'><bind-managed-no enabled='yes'/><log target='file' path='{h.LogPath}'/></libvirt-nvlink>");
-        // GPU 0035:03:00.0's bridge 0007:00:00.0 is on ibmnpu in the broken host; assign GPU + that bridge, managed='no'.
-        var xml = """
-            <domain type='qemu'><name>b</name><memory unit='GiB'>4</memory>
-              <os><type arch='ppc64le' machine='pseries'>hvm</type></os>
-              <devices>
-                <hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0035' bus='0x03' slot='0x00' function='0x0'/></source></hostdev>
-                <hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0007' bus='0x00' slot='0x00' function='0x0'/></source></hostdev>
-              </devices>
-            </domain>
-            """;
+        var xml = HookTestDomains.ManagedNoGpuWithBridgeOnIbmnpu("b");
         h.Run(xml, "b", "prepare", "begin", "-");
         Assert.Equal("vfio-pci", File.ReadAllText(Path.Combine(root, "sys/bus/pci/devices/0007:00:00.0/driver_override")));
         Assert.Equal("0007:00:00.0", File.ReadAllText(Path.Combine(root, "sys/bus/pci/drivers/ibmnpu/unbind")));

@@ -44,3 +44,21 @@ public static class SimulatedHosts
         return dir;
     }
 }
+
+/// <summary>Domains the hook tests assign on the simulated hosts.</summary>
+public static class HookTestDomains
+{
+    /// <summary>
+    /// On the broken host: GPU 0035:03:00.0 and its bridge 0007:00:00.0, which is on ibmnpu (IOMMU group 10), both
+    /// managed='no' — with bind-managed-no the hook rebinds the bridge under the group's lock.
+    /// </summary>
+    public static string ManagedNoGpuWithBridgeOnIbmnpu(string name, string type = "qemu") => $"""
+        <domain type='{type}'><name>{name}</name><memory unit='GiB'>4</memory>
+          <os><type arch='ppc64le' machine='pseries'>hvm</type></os>
+          <devices>
+            <hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0035' bus='0x03' slot='0x00' function='0x0'/></source></hostdev>
+            <hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0007' bus='0x00' slot='0x00' function='0x0'/></source></hostdev>
+          </devices>
+        </domain>
+        """;
+}

@@ -19,6 +19,26 @@ public class TransformCliTests
     }
 
     [Fact]
+    public void The_qemu_version_option_decides_how_a_Grace_domain_gets_its_nodes()
+    {
+        var grace = Path.Combine(CliRunner.RepoRoot, "examples", "hosts", "grace-hopper-1gpu");
+        string[] common = ["transform", Golden("grace-gh200-libvirt-9-qemu-9-in.xml"), "--host-root", grace, "--memlock", "auto", "--libvirt-version", "9.0.0"];
+
+        var current = CliRunner.Run(null, [.. common, "--qemu-version", "9.2"]);
+        Assert.Equal(0, current.ExitCode);
+        Assert.Equal(File.ReadAllText(Golden("grace-gh200-libvirt-9-qemu-9-out.xml")), current.Stdout);
+
+        var old = CliRunner.Run(null, [.. common, "--qemu-version", "8.2"]);
+        Assert.Equal(2, old.ExitCode);
+        Assert.Contains("QEMU 8.2 (--qemu-version) has no acpi-generic-initiator object", old.Stderr, StringComparison.Ordinal);
+        Assert.Equal("", old.Stdout);
+
+        var garbage = CliRunner.Run(null, [.. common, "--qemu-version", "nine"]);
+        Assert.Equal(2, garbage.ExitCode);
+        Assert.Contains("--qemu-version 'nine' is not a version like 9.2", garbage.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Output_file_is_written_whole_and_undo_restores_the_input()
     {
         var dir = Directory.CreateTempSubdirectory().FullName;
