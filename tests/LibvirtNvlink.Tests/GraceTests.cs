@@ -5,6 +5,7 @@ using LibvirtNvlink.Preflight;
 using LibvirtNvlink.Simulation;
 using LibvirtNvlink.Topology;
 using LibvirtNvlink.Transform;
+using LibvirtNvlink.Vfio;
 
 namespace LibvirtNvlink.Tests;
 
@@ -208,6 +209,41 @@ public class GraceTests
         var xml = DomainTransformer.Transform(Domain(managed: "yes", gpus: Gb3), Gb, Options("11.8.0", (10, 0))).Xml;
         var findings = GracePreflight.Check(DomainDefinition.Parse(xml), Gb, Facts("11.8.0", (10, 0), holders: ["nvidia-persistenced"]));
         Assert.Contains(findings, f => f.Code == "grace-gpu-in-use" && f.Message.Contains("nvidia-persistenced", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_MMIO_window_is_checked_against_the_BARs_VFIO_hands_QEMU_not_the_physical_ones_sysfs_shows()
+    {
+        PciAddress[] four = [Gb0, Gb0 with { Domain = 9 }, Gb2, Gb3];
+        var xml = DomainTransformer.Transform(Domain(gpus: four), Gb, Options("9.0.0", (10, 0))).Xml;
+        // From sysfs: 4 × (64 MiB + 256 GiB) fits the 2 TiB window the transform wrote.
+        Assert.Contains("highmem-mmio-size=2T", xml, StringComparison.Ordinal);
+        var d = DomainDefinition.Parse(xml);
+        Assert.DoesNotContain(GracePreflight.Check(d, Gb, Facts(qemu: (10, 0))), f => f.Code == "grace-mmio-window-small");
+
+        // nvgrace-gpu emulates BAR2 (resmem) and BAR4 (usemem, rounded up to a power of two) over the GPU memory:
+        // recorded answers where usemem is 512 GiB need a 4 TiB window.
+        const ulong GiB = 1UL << 30;
+        var probes = four.Select((g, i) => new VfioGroupProbe(i, true,
+            [new VfioDeviceRegions(g.ToString(), 9, []) { BarSizes = [64UL << 20, 0, 1 * GiB, 0, 512 * GiB, 0] }], null)).ToList();
+        var small = Assert.Single(GracePreflight.Check(d, Gb, Facts(qemu: (10, 0)) with { VfioProbes = probes }), f => f.Code == "grace-mmio-window-small");
+        Assert.Equal(Severity.Warning, small.Severity);
+        Assert.Contains("gives the guest a 2048 GiB PCI window, but the GPUs' 64-bit BARs (as VFIO reports them) need 4096 GiB", small.Message, StringComparison.Ordinal);
+        Assert.Contains("Set highmem-mmio-size=4T", small.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("2T", 2UL << 40)]
+    [InlineData("512G", 512UL << 30)]
+    [InlineData("768m", 768UL << 20)]
+    [InlineData("4096", 4096UL)]
+    [InlineData("1.5T", null)]
+    [InlineData("", null)]
+    [InlineData("99999999999E", null)]
+    public void Highmem_mmio_size_is_read_in_QEMUs_size_syntax(string text, ulong? bytes)
+    {
+        Assert.Equal(bytes, GracePreflight.ParseQemuSize(text));
+        if (bytes is { } b && text.EndsWith('T')) Assert.Equal(text, GraceDomainTransformer.QemuSize(b));
     }
 
     [Fact]

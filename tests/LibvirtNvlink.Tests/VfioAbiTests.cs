@@ -34,6 +34,7 @@ public class VfioAbiTests
             P("VFIO_SPAPR_TCE_IOMMU", VFIO_SPAPR_TCE_IOMMU);
             P("VFIO_SPAPR_TCE_v2_IOMMU", VFIO_SPAPR_TCE_v2_IOMMU);
             P("VFIO_PCI_NUM_REGIONS", VFIO_PCI_NUM_REGIONS);
+            P("VFIO_PCI_ROM_REGION_INDEX", VFIO_PCI_ROM_REGION_INDEX);
             P("VFIO_REGION_INFO_FLAG_READ", VFIO_REGION_INFO_FLAG_READ);
             P("VFIO_REGION_INFO_FLAG_WRITE", VFIO_REGION_INFO_FLAG_WRITE);
             P("VFIO_REGION_INFO_FLAG_MMAP", VFIO_REGION_INFO_FLAG_MMAP);
@@ -126,6 +127,8 @@ public class VfioAbiTests
         Same(c, "VFIO_SPAPR_TCE_IOMMU", VfioConstants.SpaprTceIommu);
         Same(c, "VFIO_SPAPR_TCE_v2_IOMMU", VfioConstants.SpaprTceV2Iommu);
         Same(c, "VFIO_PCI_NUM_REGIONS", VfioConstants.PciNumRegions);
+        // The BAR regions are 0 up to, not including, the ROM's.
+        Same(c, "VFIO_PCI_ROM_REGION_INDEX", (uint)VfioConstants.PciBarRegions);
         Same(c, "VFIO_REGION_INFO_FLAG_READ", VfioConstants.RegionInfoFlagRead);
         Same(c, "VFIO_REGION_INFO_FLAG_WRITE", VfioConstants.RegionInfoFlagWrite);
         Same(c, "VFIO_REGION_INFO_FLAG_MMAP", VfioConstants.RegionInfoFlagMmap);

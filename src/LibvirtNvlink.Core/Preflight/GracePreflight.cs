@@ -134,13 +134,63 @@ public static class GracePreflight
                 $"Domain '{d.Name}': QEMU {TargetQemu.Show(q)} ({d.Emulator}) has no acpi-generic-initiator object, so Grace GPU(s) " +
                 $"{string.Join(", ", assigned.Select(a => a.Gpu.Address))} cannot get their NUMA nodes. Install QEMU {TargetQemu.Show(TargetQemu.GenericInitiator)} or newer."));
         }
-        var window = GraceDomainTransformer.MmioWindowFor(assigned.Select(a => a.Gpu));
-        if (window > GraceDomainTransformer.VirtDefaultHighMmio && !QemuArgs(d).Any(a => a.Contains("highmem-mmio-size=", StringComparison.Ordinal)))
+        // What QEMU will map is what VFIO hands it; sysfs 'resource' does not show the BARs nvgrace-gpu emulates.
+        var fromVfio = false;
+        var gpus = assigned.Select(a =>
+        {
+            var sizes = facts.VfioProbes.SelectMany(p => p.Devices).FirstOrDefault(v => v.Device == a.Gpu.Address.ToString())?.BarSizes ?? [];
+            fromVfio |= sizes.Count > 0;
+            return a.Gpu.WithEmulatedBars(sizes);
+        }).ToList();
+        var window = GraceDomainTransformer.MmioWindowFor(gpus);
+        var source = fromVfio ? "as VFIO reports them" : "as sysfs shows them";
+        var (passed, set) = HighmemMmioSize(d);
+        if (!passed && window > GraceDomainTransformer.VirtDefaultHighMmio)
         {
             findings.Add(new Finding(Severity.Warning, "grace-mmio-window-small", first.ToString(),
-                $"Domain '{d.Name}': the GPUs' 64-bit BARs need a {window >> 30} GiB PCI window; the virt machine's default is 512 GiB, so the guest will " +
+                $"Domain '{d.Name}': the GPUs' 64-bit BARs ({source}) need a {window >> 30} GiB PCI window; the virt machine's default is 512 GiB, so the guest will " +
                 $"not map every BAR. With QEMU {TargetQemu.Show(TargetQemu.HighmemMmioSize)} or newer, 'libvirt-nvlink transform' sets highmem-mmio-size."));
         }
+        else if (set is { } have && window > have)
+        {
+            findings.Add(new Finding(Severity.Warning, "grace-mmio-window-small", first.ToString(),
+                $"Domain '{d.Name}': highmem-mmio-size gives the guest a {have >> 30} GiB PCI window, but the GPUs' 64-bit BARs ({source}) need " +
+                $"{window >> 30} GiB, so the guest will not map every BAR. Set highmem-mmio-size={GraceDomainTransformer.QemuSize(window)} in the domain's <qemu:commandline>."));
+        }
+    }
+
+    /// <summary>Whether the domain passes QEMU a highmem-mmio-size, and its value in bytes when this can read it.</summary>
+    public static (bool Passed, ulong? Bytes) HighmemMmioSize(DomainDefinition d)
+    {
+        foreach (var arg in QemuArgs(d))
+        {
+            foreach (var property in arg.Split(','))
+            {
+                if (property.StartsWith("highmem-mmio-size=", StringComparison.Ordinal)) return (true, ParseQemuSize(property["highmem-mmio-size=".Length..]));
+            }
+        }
+        return (false, null);
+    }
+
+    /// <summary>QEMU's size syntax: a number with an optional binary suffix B, K, M, G, T, P or E.</summary>
+    public static ulong? ParseQemuSize(string text)
+    {
+        if (text.Length == 0) return null;
+        var shift = char.ToUpperInvariant(text[^1]) switch
+        {
+            'B' => 0,
+            'K' => 10,
+            'M' => 20,
+            'G' => 30,
+            'T' => 40,
+            'P' => 50,
+            'E' => 60,
+            _ => -1,
+        };
+        var digits = shift < 0 ? text : text[..^1];
+        if (!ulong.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var n)) return null;
+        var s = Math.Max(shift, 0);
+        return s > 0 && n > ulong.MaxValue >> s ? null : n << s;
     }
 
     private static Finding Error(string code, PciAddress device, string message) => new(Severity.Error, code, device.ToString(), message);

@@ -64,6 +64,21 @@ public sealed record GraceGpu(
     /// <summary>What the guest's 64-bit PCI window must hold for this GPU: its 64-bit BARs.</summary>
     public ulong Mmio64Bytes => Bars.Where(b => b.Is64Bit).Aggregate(0UL, (sum, b) => sum + b.Size);
 
+    /// <summary>
+    /// This GPU with BAR2 and BAR4 as the variant driver emulates them (64-bit, prefetchable: resmem and usemem,
+    /// drivers/vfio/pci/nvgrace-gpu), from VFIO's region sizes for BAR0–BAR5; the other BARs stay as sysfs shows them.
+    /// </summary>
+    public GraceGpu WithEmulatedBars(IReadOnlyList<ulong> vfioBarSizes)
+    {
+        if (vfioBarSizes.Count < 5) return this;
+        var bars = Bars.Where(b => b.Index is not (2 or 3 or 4 or 5)).ToList();
+        foreach (var index in (int[])[2, 4])
+        {
+            if (vfioBarSizes[index] > 0) bars.Add(new PciBar(index, vfioBarSizes[index], Is64Bit: true, Prefetchable: true));
+        }
+        return this with { Bars = [.. bars.OrderBy(b => b.Index)] };
+    }
+
     public string Model => Device switch
     {
         0x2941 => "GB200",

@@ -57,6 +57,12 @@ public static class GraceDomainTransformer
         $"ua-nvgrace-{gpu.Domain:x4}-{gpu.Bus:x2}-{gpu.Slot:x2}-{gpu.Function:x}");
 
     /// <summary>The 64-bit PCI window the guest needs for these GPUs: their BARs, packed, rounded to a power of two.</summary>
+    /// <summary>A window size the way QEMU's size properties take it: whole tebibytes as "2T", else gibibytes.</summary>
+    public static string QemuSize(ulong bytes) =>
+        bytes >= 1UL << 40 && bytes % (1UL << 40) == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{bytes >> 40}T")
+            : string.Create(CultureInfo.InvariantCulture, $"{bytes >> 30}G");
+
     public static ulong MmioWindowFor(IEnumerable<GraceGpu> gpus)
     {
         var sum = gpus.Aggregate(0UL, (s, g) => s + g.Mmio64Bytes);
@@ -469,7 +475,7 @@ public static class GraceDomainTransformer
         {
             var window = MmioWindowFor(gpus);
             if (window <= VirtDefaultHighMmio) return;
-            var size = window >= 1UL << 40 && window % (1UL << 40) == 0 ? $"{window >> 40}T" : $"{window >> 30}G";
+            var size = QemuSize(window);
             var arg = "highmem-mmio-size=" + size;
             var commandline = d.Root.Element(QemuNs + "commandline");
             if (commandline?.Elements(QemuNs + "arg").Any(a => ((string?)a.Attribute("value") ?? "").Contains("highmem-mmio-size=", StringComparison.Ordinal)) == true)

@@ -20,6 +20,9 @@ public static class VfioConstants
     /// <summary>BAR0–5, ROM, config, VGA: device-specific regions start at this index.</summary>
     public const uint PciNumRegions = 9;
 
+    /// <summary>VFIO_PCI_BAR0_REGION_INDEX … VFIO_PCI_BAR5_REGION_INDEX are regions 0–5.</summary>
+    public const int PciBarRegions = 6;
+
     public const uint RegionInfoFlagRead = 1;
     public const uint RegionInfoFlagWrite = 2;
     public const uint RegionInfoFlagMmap = 4;

@@ -66,7 +66,15 @@ public sealed record VfioRegionInfo(uint Index, uint Flags, ulong Size, ulong Of
 }
 
 /// <summary>What one VFIO device reported: its region count and the device-specific regions (index ≥ 9).</summary>
-public sealed record VfioDeviceRegions(string Device, uint NumRegions, IReadOnlyList<VfioRegionInfo> VendorRegions);
+public sealed record VfioDeviceRegions(string Device, uint NumRegions, IReadOnlyList<VfioRegionInfo> VendorRegions)
+{
+    /// <summary>
+    /// The sizes of regions BAR0–BAR5 as VFIO hands them to QEMU (the upper half of a 64-bit BAR is 0). For
+    /// nvgrace-gpu these are not the physical device's: the variant driver emulates BAR2 (resmem) and BAR4 (usemem)
+    /// over the coherent GPU memory, which sysfs <c>resource</c> does not show. Empty when not read.
+    /// </summary>
+    public IReadOnlyList<ulong> BarSizes { get; init; } = [];
+}
 
 /// <summary>What opening a VFIO group told us.</summary>
 public sealed record VfioGroupProbe(int Group, bool Viable, IReadOnlyList<VfioDeviceRegions> Devices, string? Problem);

@@ -83,12 +83,17 @@ public sealed class LinuxVfioProbe(HostRoot root) : IVfioProbe
             BinaryPrimitives.WriteUInt32LittleEndian(info, VfioConstants.DeviceInfoMinSize);
             LibcInterop.IoctlBuffer(fd, Req(VfioConstants.Request.DeviceGetInfo), info, $"VFIO_DEVICE_GET_INFO {device}");
             var numRegions = BinaryPrimitives.ReadUInt32LittleEndian(info[8..]);
+            var bars = new ulong[VfioConstants.PciBarRegions];
+            for (var index = 0u; index < bars.Length && index < numRegions; index++)
+            {
+                bars[index] = VfioRegionInfo.Parse(ReadRegion(fd, index, device)).Size;
+            }
             var regions = new List<VfioRegionInfo>();
             for (var index = VfioConstants.PciNumRegions; index < numRegions; index++)
             {
                 regions.Add(VfioRegionInfo.Parse(ReadRegion(fd, index, device)));
             }
-            return new VfioDeviceRegions(device, numRegions, regions);
+            return new VfioDeviceRegions(device, numRegions, regions) { BarSizes = bars };
         }
         finally
         {
