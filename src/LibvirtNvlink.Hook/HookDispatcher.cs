@@ -43,8 +43,8 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
         // the XML and a few sysfs reads, before parsing anything or loading the configuration.
         if (HookTriage.Decide(hook, domainXml, IsOfInterest, d => File.Exists(DriverBinder.RecordPathFor(env.StateDirectory, d))) == HookTriage.Verdict.Done)
         {
-            // start, stopped, migrate, restore, attach and anything newer: nothing to do, and for migrate/restore an
-            // empty stdout keeps libvirt's XML unchanged.
+            // A domain with no device of ours, or an op we have nothing to do at (start, stopped, migrate, restore,
+            // attach and anything newer); for migrate/restore an empty stdout keeps libvirt's XML unchanged.
             return Ok;
         }
         if (hook.Is("release", "end"))
@@ -84,21 +84,12 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
         try
         {
             domain = DomainDefinition.Parse(xml, "the domain XML on stdin");
-            foreach (var h in domain.PciHostdevs())
-            {
-                if (_ids.Read(h.Source) is { } ids && PciIds.IsOfInterest(ids.Vendor, ids.Device)) return true;
-            }
-            return false;
+            return domain.PciHostdevs().Any(h => IsOfInterest(h.Source));
         }
         catch (DomainXmlException)
         {
             // Not ours to judge: libvirt produced it, and a hook that cannot read it must not block the guest.
             return false;
-        }
-        catch (IOException)
-        {
-            // A device whose IDs cannot be read: check the domain rather than wave it through.
-            return true;
         }
     }
 
@@ -216,7 +207,6 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
 
     private int Release(HookInvocation hook)
     {
-        LoadConfig();
         var binder = new DriverBinder(env.Host, env.StateDirectory);
         var restored = binder.Restore(hook.Domain);
         if (restored.Count > 0) Log(hook, $"gave back {string.Join(", ", restored)} to their original drivers");
