@@ -34,6 +34,11 @@ public static class HookConfigLoader
         {
             Directory.CreateDirectory(stateDirectory);
             AtomicFile.WriteAllText(copy, text);
+            // Copies made under an earlier schema prove nothing any more.
+            foreach (var stale in Directory.EnumerateFiles(stateDirectory, "config.validated-*.xml"))
+            {
+                if (stale != copy) File.Delete(stale);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -57,6 +57,16 @@ public class HookConfigLoaderTests
     }
 
     [Fact]
+    public void Recording_a_text_under_this_schema_removes_copies_made_under_earlier_ones()
+    {
+        File.WriteAllText(ConfigPath, Warn);
+        Directory.CreateDirectory(StateDir);
+        File.WriteAllText(Path.Combine(StateDir, "config.validated-0000000000000000.xml"), Warn);
+        HookConfigLoader.Load(ConfigPath, StateDir);
+        Assert.Equal([HookConfigLoader.ValidatedCopyPath(StateDir)], Directory.GetFiles(StateDir));
+    }
+
+    [Fact]
     public void A_state_directory_that_cannot_be_written_only_costs_a_validation_per_load()
     {
         File.WriteAllText(ConfigPath, Warn);
