@@ -111,7 +111,7 @@ public static class GracePreflight
         var alias = (string?)hostdev.Element.Element("alias")?.Attribute("name");
         if (alias is null) return [];
         var nodes = new List<int>();
-        foreach (var arg in QemuArgs(d))
+        foreach (var arg in GraceDomainTransformer.QemuArgs(d))
         {
             if (!arg.StartsWith("acpi-generic-initiator,", StringComparison.Ordinal)) continue;
             var props = arg.Split(',').Select(p => p.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
@@ -120,10 +120,6 @@ public static class GracePreflight
         }
         return nodes;
     }
-
-    private static IEnumerable<string> QemuArgs(DomainDefinition d) =>
-        d.Root.Element(GraceDomainTransformer.QemuNs + "commandline")?.Elements(GraceDomainTransformer.QemuNs + "arg")
-            .Select(a => (string?)a.Attribute("value") ?? "") ?? [];
 
     private static void CheckQemu(DomainDefinition d, IReadOnlyList<(PciHostdev Hostdev, GraceGpu Gpu)> assigned, PreflightFacts facts, List<Finding> findings)
     {
@@ -144,7 +140,7 @@ public static class GracePreflight
         }).ToList();
         var window = GraceDomainTransformer.MmioWindowFor(gpus);
         var source = fromVfio ? "as VFIO reports them" : "as sysfs shows them";
-        var (passed, set) = HighmemMmioSize(d);
+        var (passed, set) = GraceDomainTransformer.HighmemMmioSize(d);
         if (!passed && window > GraceDomainTransformer.VirtDefaultHighMmio)
         {
             findings.Add(new Finding(Severity.Warning, "grace-mmio-window-small", first.ToString(),
@@ -157,40 +153,6 @@ public static class GracePreflight
                 $"Domain '{d.Name}': highmem-mmio-size gives the guest a {have >> 30} GiB PCI window, but the GPUs' 64-bit BARs ({source}) need " +
                 $"{window >> 30} GiB, so the guest will not map every BAR. Set highmem-mmio-size={GraceDomainTransformer.QemuSize(window)} in the domain's <qemu:commandline>."));
         }
-    }
-
-    /// <summary>Whether the domain passes QEMU a highmem-mmio-size, and its value in bytes when this can read it.</summary>
-    public static (bool Passed, ulong? Bytes) HighmemMmioSize(DomainDefinition d)
-    {
-        foreach (var arg in QemuArgs(d))
-        {
-            foreach (var property in arg.Split(','))
-            {
-                if (property.StartsWith("highmem-mmio-size=", StringComparison.Ordinal)) return (true, ParseQemuSize(property["highmem-mmio-size=".Length..]));
-            }
-        }
-        return (false, null);
-    }
-
-    /// <summary>QEMU's size syntax: a number with an optional binary suffix B, K, M, G, T, P or E.</summary>
-    public static ulong? ParseQemuSize(string text)
-    {
-        if (text.Length == 0) return null;
-        var shift = char.ToUpperInvariant(text[^1]) switch
-        {
-            'B' => 0,
-            'K' => 10,
-            'M' => 20,
-            'G' => 30,
-            'T' => 40,
-            'P' => 50,
-            'E' => 60,
-            _ => -1,
-        };
-        var digits = shift < 0 ? text : text[..^1];
-        if (!ulong.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var n)) return null;
-        var s = Math.Max(shift, 0);
-        return s > 0 && n > ulong.MaxValue >> s ? null : n << s;
     }
 
     private static Finding Error(string code, PciAddress device, string message) => new(Severity.Error, code, device.ToString(), message);

@@ -63,6 +63,44 @@ public static class GraceDomainTransformer
             ? string.Create(CultureInfo.InvariantCulture, $"{bytes >> 40}T")
             : string.Create(CultureInfo.InvariantCulture, $"{bytes >> 30}G");
 
+    /// <summary>Whether the domain passes QEMU a highmem-mmio-size, and its value in bytes when this can read it.</summary>
+    public static (bool Passed, ulong? Bytes) HighmemMmioSize(DomainDefinition d)
+    {
+        foreach (var arg in QemuArgs(d))
+        {
+            foreach (var property in arg.Split(','))
+            {
+                if (property.StartsWith("highmem-mmio-size=", StringComparison.Ordinal)) return (true, ParseQemuSize(property["highmem-mmio-size=".Length..]));
+            }
+        }
+        return (false, null);
+    }
+
+    /// <summary>QEMU's size syntax: a number with an optional binary suffix B, K, M, G, T, P or E.</summary>
+    public static ulong? ParseQemuSize(string text)
+    {
+        if (text.Length == 0) return null;
+        var shift = char.ToUpperInvariant(text[^1]) switch
+        {
+            'B' => 0,
+            'K' => 10,
+            'M' => 20,
+            'G' => 30,
+            'T' => 40,
+            'P' => 50,
+            'E' => 60,
+            _ => -1,
+        };
+        var digits = shift < 0 ? text : text[..^1];
+        if (!ulong.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var n)) return null;
+        var s = Math.Max(shift, 0);
+        return s > 0 && n > ulong.MaxValue >> s ? null : n << s;
+    }
+
+    /// <summary>The values of the domain's &lt;qemu:commandline&gt; args, in order.</summary>
+    public static IEnumerable<string> QemuArgs(DomainDefinition d) =>
+        d.Root.Element(QemuNs + "commandline")?.Elements(QemuNs + "arg").Select(a => (string?)a.Attribute("value") ?? "") ?? [];
+
     public static ulong MmioWindowFor(IEnumerable<GraceGpu> gpus)
     {
         var sum = gpus.Aggregate(0UL, (s, g) => s + g.Mmio64Bytes);
@@ -477,8 +515,7 @@ public static class GraceDomainTransformer
             if (window <= VirtDefaultHighMmio) return;
             var size = QemuSize(window);
             var arg = "highmem-mmio-size=" + size;
-            var commandline = d.Root.Element(QemuNs + "commandline");
-            if (commandline?.Elements(QemuNs + "arg").Any(a => ((string?)a.Attribute("value") ?? "").Contains("highmem-mmio-size=", StringComparison.Ordinal)) == true)
+            if (HighmemMmioSize(d).Passed)
             {
                 return;
             }
