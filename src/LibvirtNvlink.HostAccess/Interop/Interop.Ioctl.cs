@@ -1,22 +1,9 @@
-using System.Text;
 using static Tmds.Linux.LibC;
 
 namespace LibvirtNvlink.HostAccess.Interop;
 
 internal static partial class LibcInterop
 {
-    /// <summary>open(2) for device nodes, errno turned into an exception naming the path.</summary>
-    public static unsafe int OpenDevice(string path, bool readWrite)
-    {
-        var utf8 = Encoding.UTF8.GetBytes(path + "\0");
-        fixed (byte* p = utf8)
-        {
-            var fd = open(p, (readWrite ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0);
-            if (fd < 0) throw new ErrnoException("open", path, errno);
-            return fd;
-        }
-    }
-
     public static void CloseFd(int fd) => _ = close(fd);
 
     /// <summary>ioctl with an integer argument (or none), result returned; errno turned into an exception.</summary>
