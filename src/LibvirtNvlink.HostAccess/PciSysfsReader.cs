@@ -197,8 +197,7 @@ public static class PciSysfsReader
     {
         var t = Text(path, at, findings);
         if (t is null) return null;
-        var digits = t.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? t[2..] : t;
-        if (int.TryParse(digits, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var v)) return v;
+        if (ParseHex(t) is { } v) return v;
         findings.Add(new Finding(Severity.Error, "bad-sysfs-value", at, $"{path} holds '{t}', not a hex number."));
         return null;
     }
