@@ -260,7 +260,8 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
                 // Only groups the kernel can already hand out: every member on a VFIO driver (managed='yes' devices
                 // are rebound by libvirt after this hook, and checked again by QEMU itself).
                 if (!members.All(m => topology.Devices[m].Driver is "vfio-pci" or GraceGpu.VariantDriver) || !vfio.IsGroupDevice(group)) continue;
-                probes.Add(vfio.Probe(group, [.. members.Where(assigned.Contains).Select(m => m.ToString())]));
+                probes.Add(vfio.Probe(group, [.. members.Where(assigned.Contains).Select(m => m.ToString())],
+                    withBarSizes: members.Any(m => topology.GraceGpuAt(m) is not null)));
             }
         }
         return PreflightFactsReader.Read(env.Host, env.LibvirtCapabilityCache, domain, null, probes, bound);

@@ -85,5 +85,7 @@ public sealed record VfioGroupProbe(int Group, bool Viable, IReadOnlyList<VfioDe
 /// </summary>
 public interface IVfioProbe
 {
-    VfioGroupProbe Probe(int group, IReadOnlyList<string> devices);
+    /// <param name="withBarSizes">Also read the sizes of BAR0–BAR5 (Grace GPUs; NVLink2 checks need only the
+    /// device-specific regions).</param>
+    VfioGroupProbe Probe(int group, IReadOnlyList<string> devices, bool withBarSizes = false);
 }

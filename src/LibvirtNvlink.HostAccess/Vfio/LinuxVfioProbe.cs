@@ -18,7 +18,7 @@ public sealed class LinuxVfioProbe(HostRoot root) : IVfioProbe
     /// <summary>Whether /dev/vfio/N is a VFIO group character device (a simulated host has plain files).</summary>
     public bool IsGroupDevice(int group) => LibcInterop.FileType(root.Map($"/dev/vfio/{group}")) == LibcInterop.S_IFCHR;
 
-    public VfioGroupProbe Probe(int group, IReadOnlyList<string> devices)
+    public VfioGroupProbe Probe(int group, IReadOnlyList<string> devices, bool withBarSizes = false)
     {
         var containerPath = root.Map("/dev/vfio/vfio");
         var groupPath = root.Map($"/dev/vfio/{group}");
@@ -43,7 +43,7 @@ public sealed class LinuxVfioProbe(HostRoot root) : IVfioProbe
             LibcInterop.IoctlValue(container, Req(VfioConstants.Request.SetIommu), (int)iommu.Value, "VFIO_SET_IOMMU");
 
             var results = new List<VfioDeviceRegions>();
-            foreach (var device in devices) results.Add(ReadDevice(groupFd, device));
+            foreach (var device in devices) results.Add(ReadDevice(groupFd, device, withBarSizes));
             return new VfioGroupProbe(group, true, results, null);
         }
         catch (ErrnoException e) when (e.Errno == 16)
@@ -73,7 +73,7 @@ public sealed class LinuxVfioProbe(HostRoot root) : IVfioProbe
         return null;
     }
 
-    private VfioDeviceRegions ReadDevice(int groupFd, string device)
+    private VfioDeviceRegions ReadDevice(int groupFd, string device, bool withBarSizes)
     {
         var name = Encoding.ASCII.GetBytes(device + "\0");
         var fd = LibcInterop.IoctlBuffer(groupFd, Req(VfioConstants.Request.GroupGetDeviceFd), name, $"VFIO_GROUP_GET_DEVICE_FD {device}");
@@ -83,7 +83,7 @@ public sealed class LinuxVfioProbe(HostRoot root) : IVfioProbe
             BinaryPrimitives.WriteUInt32LittleEndian(info, VfioConstants.DeviceInfoMinSize);
             LibcInterop.IoctlBuffer(fd, Req(VfioConstants.Request.DeviceGetInfo), info, $"VFIO_DEVICE_GET_INFO {device}");
             var numRegions = BinaryPrimitives.ReadUInt32LittleEndian(info[8..]);
-            var bars = new ulong[VfioConstants.PciBarRegions];
+            var bars = new ulong[withBarSizes ? VfioConstants.PciBarRegions : 0];
             for (var index = 0u; index < bars.Length && index < numRegions; index++)
             {
                 bars[index] = VfioRegionInfo.Parse(ReadRegion(fd, index, device)).Size;
