@@ -135,7 +135,7 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
     private int Prepare(HookInvocation hook, DomainDefinition domain)
     {
         var topology = HostDiscovery.Discover(env.Host, PciIds.IsOfInterest, _ids);
-        if (Nv2Preflight.Nv2Hostdevs(domain, topology).Count == 0 && GraceDomainTransformer.AssignedGraceGpus(domain, topology).Count == 0)
+        if (Nv2Preflight.Nv2Hostdevs(domain, topology).Count == 0 && GraceAssignment.AssignedGraceGpus(domain, topology).Count == 0)
         {
             Log(hook, "no NVLink2 or Grace device of this host assigned; nothing to check");
             return Ok;
@@ -223,7 +223,7 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
         var binder = new DriverBinder(env.Host, env.StateDirectory);
         // Grace GPUs go to the variant driver, from vfio-pci or no driver only: unbinding nvidia while CUDA
         // clients hold the GPU blocks in the kernel, so that one is refused with its fix instead.
-        var grace = GraceDomainTransformer.AssignedGraceGpus(domain, topology)
+        var grace = GraceAssignment.AssignedGraceGpus(domain, topology)
             .Where(a => a.Hostdev.Managed != "yes" && a.Gpu.Driver is null or "vfio-pci").Select(a => a.Gpu).ToList();
         foreach (var gpu in grace)
         {
@@ -253,7 +253,7 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
             var vfio = new LinuxVfioProbe(env.Host);
             // NVLink2 devices for their vendor regions, Grace GPUs for the BAR sizes QEMU will map.
             var assigned = Nv2Preflight.Nv2Hostdevs(domain, topology).Select(h => h.Source)
-                .Concat(GraceDomainTransformer.AssignedGraceGpus(domain, topology).Select(a => a.Gpu.Address)).ToHashSet();
+                .Concat(GraceAssignment.AssignedGraceGpus(domain, topology).Select(a => a.Gpu.Address)).ToHashSet();
             foreach (var group in assigned.Select(topology.IommuGroupOf).OfType<int>().Distinct().Order())
             {
                 var members = topology.IommuGroupMembers(group);

@@ -32,7 +32,7 @@ public sealed class HookInstaller(string hooksDirectory, string dispatcherScript
         File.Move(temp, link, overwrite: true);
         done.Add($"installed {link} -> {Path.GetFullPath(hookBinary)}");
 
-        if (libvirt < LibvirtVersion.HookDirectory)
+        if (libvirt < VersionThresholds.LibvirtHookDirectory)
         {
             if (File.Exists(QemuScript) && !IsOurDispatcher(QemuScript))
             {

@@ -80,7 +80,7 @@ public class TransformOnRealLibvirtTests(PlainLibvirtd libvirtd)
                 Assert.Equal("spapr-pci-host-bridge", controller.Element("model")?.Attribute("name")?.Value);
             }
             // The older Grace form lives in the user alias and <qemu:commandline>: libvirt must keep both.
-            var qemuNs = Transform.GraceDomainTransformer.QemuNs;
+            var qemuNs = Domain.QemuCommandLine.Ns;
             Assert.Equal(doc.Root!.Descendants(qemuNs + "arg").Count(), defined.Root!.Descendants(qemuNs + "arg").Count());
             Assert.Equal(doc.Root.Descendants("alias").Select(a => (string?)a.Attribute("name")).Order(),
                 defined.Root.Element("devices")!.Elements("hostdev").Select(h => (string?)h.Element("alias")?.Attribute("name")).OfType<string>().Order());
@@ -97,7 +97,7 @@ public class TransformOnRealLibvirtTests(PlainLibvirtd libvirtd)
     }
 
     public static TheoryData<string> GraceCommandlineOutputs() =>
-        [.. GoldenCase.All().Where(c => c.Name.StartsWith("grace-", StringComparison.Ordinal) && c.Libvirt < Transform.GraceDomainTransformer.AcpiNodeset).Select(c => c.Name)];
+        [.. GoldenCase.All().Where(c => c.Name.StartsWith("grace-", StringComparison.Ordinal) && c.Libvirt < Domain.VersionThresholds.LibvirtAcpiNodeset).Select(c => c.Name)];
 
     [Theory]
     [MemberData(nameof(GraceCommandlineOutputs))]
@@ -126,8 +126,8 @@ public class TransformOnRealLibvirtTests(PlainLibvirtd libvirtd)
         foreach (var gpu in record.Elements(Transform.TransformRecord.Ns + "grace-gpu"))
         {
             var source = Pci.PciAddress.Parse((string)gpu.Attribute("source")!);
-            var alias = Transform.GraceDomainTransformer.AliasFor(source);
-            var guestNodes = Transform.GraceDomainTransformer.ParseNodeset((string)gpu.Attribute("nodes")!);
+            var alias = Domain.GraceAssignment.AliasFor(source);
+            var guestNodes = Domain.Nodeset.Parse((string)gpu.Attribute("nodes")!);
             Assert.Equal(topology.GraceGpuAt(source)!.GiNodes.Count, guestNodes.Count);
             foreach (var n in guestNodes)
             {
@@ -140,7 +140,7 @@ public class TransformOnRealLibvirtTests(PlainLibvirtd libvirtd)
         Assert.True(expectedNodes >= 8);
         // Memory-less means no memdev: libvirt 9.0 would have given a <cell memory='0'> a zero-sized backend.
         Assert.DoesNotContain(argv, a => a.Contains("\"size\":0", StringComparison.Ordinal));
-        if (c.Qemu is { } q && q.CompareTo(Domain.TargetQemu.HighmemMmioSize) >= 0)
+        if (c.Qemu is { } q && q.CompareTo(Domain.VersionThresholds.QemuHighmemMmioSize) >= 0)
         {
             Assert.Contains("highmem-mmio-size=2T", argv);
         }

@@ -242,8 +242,8 @@ public class GraceTests
     [InlineData("99999999999E", null)]
     public void Highmem_mmio_size_is_read_in_QEMUs_size_syntax(string text, ulong? bytes)
     {
-        Assert.Equal(bytes, GraceDomainTransformer.ParseQemuSize(text));
-        if (bytes is { } b && text.EndsWith('T')) Assert.Equal(text, GraceDomainTransformer.QemuSize(b));
+        Assert.Equal(bytes, QemuCommandLine.ParseQemuSize(text));
+        if (bytes is { } b && text.EndsWith('T')) Assert.Equal(text, QemuCommandLine.QemuSize(b));
     }
 
     [Fact]

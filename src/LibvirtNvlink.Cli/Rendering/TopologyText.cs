@@ -32,7 +32,7 @@ public static class TopologyText
         foreach (var g in t.GraceGpus)
         {
             sb.AppendLine(inv, $"GPU {g.Address}  10de:{g.Device:x4}  {g.Model}  driver={g.Driver ?? "(none)"}  iommu_group={Show(g.IommuGroup)}  numa={Show(g.NumaNode)}");
-            sb.AppendLine(inv, $"    generic-initiator nodes {(g.GiNodes.Count == 0 ? "(none)" : Transform.GraceDomainTransformer.Nodeset(g.GiNodes))}  64-bit BARs {Bytes(g.Mmio64Bytes)}");
+            sb.AppendLine(inv, $"    generic-initiator nodes {(g.GiNodes.Count == 0 ? "(none)" : Domain.Nodeset.Format(g.GiNodes))}  64-bit BARs {Bytes(g.Mmio64Bytes)}");
         }
         var orphans = t.Bridges.Where(b => t.Gpus.All(g => !g.Bridges.Contains(b.Address))).ToList();
         if (orphans.Count > 0)

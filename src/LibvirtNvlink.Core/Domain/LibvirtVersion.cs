@@ -5,15 +5,6 @@ namespace LibvirtNvlink.Domain;
 /// <summary>A libvirt release, comparable; libvirt encodes it as major * 1,000,000 + minor * 1,000 + micro.</summary>
 public readonly record struct LibvirtVersion(int Major, int Minor, int Micro) : IComparable<LibvirtVersion>
 {
-    /// <summary>First release whose memlock formula knows NVLink2 bridges (ppc64VFIODeviceIsNV2Bridge).</summary>
-    public static readonly LibvirtVersion Nv2Memlock = new(5, 3, 0);
-
-    /// <summary>First release that multiplies the generic VFIO limit per device when a vIOMMU is present.</summary>
-    public static readonly LibvirtVersion PerDeviceVfioFactor = new(8, 7, 0);
-
-    /// <summary>First release that runs every executable in hooks/qemu.d.</summary>
-    public static readonly LibvirtVersion HookDirectory = new(6, 5, 0);
-
     /// <summary>The default when nothing else says which libvirt will run the domain.</summary>
     public static readonly LibvirtVersion Assumed = new(9, 0, 0);
 

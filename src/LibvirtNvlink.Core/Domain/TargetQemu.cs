@@ -14,12 +14,6 @@ public sealed record TargetQemu((int Major, int Minor)? Version, string Source)
 
     public static TargetQemu Unknown { get; } = new(null, "unknown (pass --qemu-version)");
 
-    /// <summary>QEMU 9.0 added the acpi-generic-initiator object.</summary>
-    public static readonly (int Major, int Minor) GenericInitiator = (9, 0);
-
-    /// <summary>QEMU 10.0 added the virt machine's highmem-mmio-size property.</summary>
-    public static readonly (int Major, int Minor) HighmemMmioSize = (10, 0);
-
     public bool IsKnown => Version is not null;
 
     /// <summary>True when known to be at least <paramref name="needed"/>; unknown counts as yes (the caller warns).</summary>

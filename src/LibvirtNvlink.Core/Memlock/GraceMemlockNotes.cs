@@ -1,7 +1,6 @@
 using System.Globalization;
 using LibvirtNvlink.Domain;
 using LibvirtNvlink.Topology;
-using LibvirtNvlink.Transform;
 
 namespace LibvirtNvlink.Memlock;
 
@@ -14,7 +13,7 @@ public static class GraceMemlockNotes
 {
     public static IEnumerable<string> For(DomainDefinition d, HostTopology host, MemlockResult result)
     {
-        var assigned = GraceDomainTransformer.AssignedGraceGpus(d, host);
+        var assigned = GraceAssignment.AssignedGraceGpus(d, host);
         if (assigned.Count == 0) yield break;
         var domainWide = d.Root.Element("iommufd") is { } e && (string?)e.Attribute("enabled") != "no";
         ulong iommufdBars = 0;

@@ -74,7 +74,7 @@ public static class MemlockCalculator
             var baseLimit = maxMemory / 128 + 4096 * n + 8192;
             terms.Add(new MemlockTerm("baseKiB", baseLimit, "maxMemory/128 + 4096*nPHB + 8192 (hash table, 32-bit DMA windows)"));
 
-            var nv2Bridge = target >= LibvirtVersion.Nv2Memlock
+            var nv2Bridge = target >= VersionThresholds.LibvirtNv2Memlock
                 ? hostdevs.FirstOrDefault(h => h.IsVfio && !h.FromInterface && IsValid(h) && host.IsLibvirtNv2Bridge(h.Source))
                 : null;
             ulong passthrough;
@@ -91,7 +91,7 @@ public static class MemlockCalculator
                 var ddw = memory + memory / 512 * n + 8192;
                 passthrough = Math.Max(2UL * 1024 * 1024 * n, ddw);
                 terms.Add(new MemlockTerm("passthroughKiB", passthrough, "max(2097152*nPHB, memory + memory/512*nPHB + 8192)"));
-                if (target < LibvirtVersion.Nv2Memlock && hostdevs.Any(h => host.IsLibvirtNv2Bridge(h.Source)))
+                if (target < VersionThresholds.LibvirtNv2Memlock && hostdevs.Any(h => host.IsLibvirtNv2Bridge(h.Source)))
                 {
                     notes.Add($"libvirt {target} predates NVLink2 support (5.3): it uses the plain VFIO formula, far too small for the GPU RAM window");
                 }
@@ -118,7 +118,7 @@ public static class MemlockCalculator
             return new MemlockResult(0, MemlockRules.None, 0, terms, notes);
         }
         ulong factor;
-        if (target >= LibvirtVersion.PerDeviceVfioFactor)
+        if (target >= VersionThresholds.LibvirtPerDeviceVfioFactor)
         {
             factor = (ulong)nVdpa + (nVfio > 0 ? (d.HasIommu ? (ulong)nVfio : 1UL) : 0UL);
             terms.Add(new MemlockTerm("factor", factor, "nVDPA + (nVFIO > 0 ? (guest has <iommu> ? nVFIO : 1) : 0), nVFIO counting PCI/mdev hostdevs and NVMe disks (libvirt >= 8.7)"));
@@ -138,7 +138,7 @@ public static class MemlockCalculator
     /// without a hard_limit. For an older target libvirt its own, too small, figure would achieve nothing.
     /// </summary>
     public static MemlockResult Nv2Requirement(DomainDefinition d, IHostPciFacts host, LibvirtVersion target) =>
-        Calculate(d, host, target < LibvirtVersion.Nv2Memlock ? LibvirtVersion.Nv2Memlock : target, ignoreHardLimit: true);
+        Calculate(d, host, target < VersionThresholds.LibvirtNv2Memlock ? VersionThresholds.LibvirtNv2Memlock : target, ignoreHardLimit: true);
 
     private static bool IsValid(PciHostdev h) => h.Source.Domain != 0 || h.Source.Bus != 0 || h.Source.Slot != 0;
 

@@ -3,7 +3,6 @@ using System.Xml.Linq;
 using LibvirtNvlink.Domain;
 using LibvirtNvlink.Pci;
 using LibvirtNvlink.Topology;
-using LibvirtNvlink.Transform;
 
 namespace LibvirtNvlink.Preflight;
 
@@ -21,7 +20,7 @@ public static class GracePreflight
     public static IReadOnlyList<Finding> Check(DomainDefinition d, HostTopology host, PreflightFacts facts)
     {
         var findings = new List<Finding>();
-        var assigned = GraceDomainTransformer.AssignedGraceGpus(d, host);
+        var assigned = GraceAssignment.AssignedGraceGpus(d, host);
         if (assigned.Count == 0) return findings;
         var name = d.Name;
         if (!d.IsAarch64 || d.Machine is not { } m || !m.StartsWith("virt", StringComparison.Ordinal))
@@ -47,13 +46,13 @@ public static class GracePreflight
         var at = gpu.Address;
         // libvirt's default for <hostdev> is managed='no'.
         var managed = hostdev.Managed == "yes";
-        var libvirtPicksModel = facts.Libvirt.Version >= GraceDomainTransformer.DriverModel &&
+        var libvirtPicksModel = facts.Libvirt.Version >= VersionThresholds.LibvirtDriverModel &&
                                 hostdev.DriverElement?.Attribute("model")?.Value == GraceGpu.VariantDriver;
-        if (managed && facts.Libvirt.Version < GraceDomainTransformer.DriverModel)
+        if (managed && facts.Libvirt.Version < VersionThresholds.LibvirtDriverModel)
         {
             findings.Add(Error("grace-managed-old-libvirt", at,
                 $"Domain '{name}': libvirt {facts.Libvirt.Version} rebinds managed GPU {at} to plain vfio-pci, which hides its coherent memory. " +
-                $"Set managed='no' on the hostdev and bind {GraceGpu.VariantDriver} (or enable bind-managed-no), or use libvirt {GraceDomainTransformer.DriverModel} or newer."));
+                $"Set managed='no' on the hostdev and bind {GraceGpu.VariantDriver} (or enable bind-managed-no), or use libvirt {VersionThresholds.LibvirtDriverModel} or newer."));
             return;
         }
         if (gpu.Driver == "nvidia")
@@ -94,12 +93,12 @@ public static class GracePreflight
         {
             findings.Add(Error("grace-gi-nodes-mismatch", at,
                 $"Domain '{d.Name}' ties {guestNodes.Count} guest NUMA node(s) to GPU {at} but the host has {gpu.GiNodes.Count} " +
-                $"({GraceDomainTransformer.Nodeset(gpu.GiNodes)}). {fix}"));
+                $"({Nodeset.Format(gpu.GiNodes)}). {fix}"));
         }
-        if (hostdev.Element.Element("acpi")?.Attribute("nodeset") is not null && facts.Libvirt.Version < GraceDomainTransformer.AcpiNodeset)
+        if (hostdev.Element.Element("acpi")?.Attribute("nodeset") is not null && facts.Libvirt.Version < VersionThresholds.LibvirtAcpiNodeset)
         {
             findings.Add(Error("grace-acpi-needs-newer-libvirt", at,
-                $"Domain '{d.Name}' uses <acpi nodeset> on GPU {at}, which libvirt {facts.Libvirt.Version} does not know (libvirt {GraceDomainTransformer.AcpiNodeset}). " +
+                $"Domain '{d.Name}' uses <acpi nodeset> on GPU {at}, which libvirt {facts.Libvirt.Version} does not know (libvirt {VersionThresholds.LibvirtAcpiNodeset}). " +
                 "Transform the domain for this libvirt: 'libvirt-nvlink transform --undo', then transform again."));
         }
     }
@@ -107,11 +106,11 @@ public static class GracePreflight
     /// <summary>The guest nodes tied to a GPU: &lt;acpi nodeset&gt;, or acpi-generic-initiator objects naming its alias.</summary>
     public static IReadOnlyList<int> GuestGiNodes(DomainDefinition d, PciHostdev hostdev)
     {
-        if (hostdev.Element.Element("acpi")?.Attribute("nodeset") is { } nodeset) return GraceDomainTransformer.ParseNodeset(nodeset.Value);
+        if (hostdev.Element.Element("acpi")?.Attribute("nodeset") is { } nodeset) return Nodeset.Parse(nodeset.Value);
         var alias = (string?)hostdev.Element.Element("alias")?.Attribute("name");
         if (alias is null) return [];
         var nodes = new List<int>();
-        foreach (var arg in GraceDomainTransformer.QemuArgs(d))
+        foreach (var arg in QemuCommandLine.QemuArgs(d))
         {
             if (!arg.StartsWith("acpi-generic-initiator,", StringComparison.Ordinal)) continue;
             var props = arg.Split(',').Select(p => p.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
@@ -124,11 +123,11 @@ public static class GracePreflight
     private static void CheckQemu(DomainDefinition d, IReadOnlyList<(PciHostdev Hostdev, GraceGpu Gpu)> assigned, PreflightFacts facts, List<Finding> findings)
     {
         var first = assigned[0].Gpu.Address;
-        if (facts.QemuVersion is { } q && q.CompareTo(TargetQemu.GenericInitiator) < 0)
+        if (facts.QemuVersion is { } q && q.CompareTo(VersionThresholds.QemuGenericInitiator) < 0)
         {
             findings.Add(Error("grace-qemu-too-old", first,
                 $"Domain '{d.Name}': QEMU {TargetQemu.Show(q)} ({d.Emulator}) has no acpi-generic-initiator object, so Grace GPU(s) " +
-                $"{string.Join(", ", assigned.Select(a => a.Gpu.Address))} cannot get their NUMA nodes. Install QEMU {TargetQemu.Show(TargetQemu.GenericInitiator)} or newer."));
+                $"{string.Join(", ", assigned.Select(a => a.Gpu.Address))} cannot get their NUMA nodes. Install QEMU {TargetQemu.Show(VersionThresholds.QemuGenericInitiator)} or newer."));
         }
         // What QEMU will map is what VFIO hands it; sysfs 'resource' does not show the BARs nvgrace-gpu emulates.
         var fromVfio = false;
@@ -138,20 +137,20 @@ public static class GracePreflight
             fromVfio |= sizes.Count > 0;
             return a.Gpu.WithEmulatedBars(sizes);
         }).ToList();
-        var window = GraceDomainTransformer.MmioWindowFor(gpus);
+        var window = GraceAssignment.MmioWindowFor(gpus);
         var source = fromVfio ? "as VFIO reports them" : "as sysfs shows them";
-        var (passed, set) = GraceDomainTransformer.HighmemMmioSize(d);
-        if (!passed && window > GraceDomainTransformer.VirtDefaultHighMmio)
+        var (passed, set) = QemuCommandLine.HighmemMmioSize(d);
+        if (!passed && window > GraceAssignment.VirtDefaultHighMmio)
         {
             findings.Add(new Finding(Severity.Warning, "grace-mmio-window-small", first.ToString(),
                 $"Domain '{d.Name}': the GPUs' 64-bit BARs ({source}) need a {window >> 30} GiB PCI window; the virt machine's default is 512 GiB, so the guest will " +
-                $"not map every BAR. With QEMU {TargetQemu.Show(TargetQemu.HighmemMmioSize)} or newer, 'libvirt-nvlink transform' sets highmem-mmio-size."));
+                $"not map every BAR. With QEMU {TargetQemu.Show(VersionThresholds.QemuHighmemMmioSize)} or newer, 'libvirt-nvlink transform' sets highmem-mmio-size."));
         }
         else if (set is { } have && window > have)
         {
             findings.Add(new Finding(Severity.Warning, "grace-mmio-window-small", first.ToString(),
                 $"Domain '{d.Name}': highmem-mmio-size gives the guest a {have >> 30} GiB PCI window, but the GPUs' 64-bit BARs ({source}) need " +
-                $"{window >> 30} GiB, so the guest will not map every BAR. Set highmem-mmio-size={GraceDomainTransformer.QemuSize(window)} in the domain's <qemu:commandline>."));
+                $"{window >> 30} GiB, so the guest will not map every BAR. Set highmem-mmio-size={QemuCommandLine.QemuSize(window)} in the domain's <qemu:commandline>."));
         }
     }
 

@@ -47,7 +47,7 @@ public static class Nv2Preflight
         }
 
         CheckCompleteness(name, gpus, bySource, host, findings);
-        CheckPlacement(name, gpus, hostdevs, bySource, host, findings);
+        CheckPlacement(d, gpus, host, findings);
         CheckGroups(name, gpus, bySource, host, facts, findings);
         CheckGpuState(name, gpus, bySource, facts, findings);
         CheckMemlock(d, host, facts, findings);
@@ -80,35 +80,32 @@ public static class Nv2Preflight
         }
     }
 
-    private static void CheckPlacement(string name, List<NvGpu> gpus, List<PciHostdev> hostdevs, Dictionary<PciAddress, PciHostdev> bySource, HostTopology host, List<Finding> findings)
+    private static void CheckPlacement(DomainDefinition d, List<NvGpu> gpus, HostTopology host, List<Finding> findings)
     {
-        foreach (var gpu in gpus.Where(g => bySource.ContainsKey(g.Address)))
+        var name = d.Name;
+        foreach (var members in gpus.Where(g => g.IommuGroup is not null).GroupBy(g => g.IommuGroup!.Value).OrderBy(g => g.Key))
         {
-            var members = gpu.Bridges.Prepend(gpu.Address).Where(bySource.ContainsKey).Select(a => bySource[a]).ToList();
-            var buses = members.Where(m => m.GuestAddress is not null).Select(m => m.GuestAddress!.Value.Bus).Distinct().ToList();
-            if (buses.Count > 1)
+            var first = members.First().Address;
+            foreach (var problem in Nv2Placement.Check(d, host, members.Key))
             {
-                findings.Add(Error("split-phb", gpu.Address,
-                    $"Domain '{name}': GPU {gpu.Address} and its bridges sit on different guest PHBs (buses {string.Join(", ", buses.Select(b => "0x" + b.ToString("x2", CultureInfo.InvariantCulture)))}); " +
-                    "QEMU pairs them per PHB. Put them on one bus ('libvirt-nvlink transform' explains how) and start again."));
-            }
-            else if (buses is [0])
-            {
-                findings.Add(Error("default-phb", gpu.Address,
-                    $"Domain '{name}': GPU {gpu.Address} sits on the default PHB (bus 0x00) with the emulated devices; give it a PHB of its own " +
-                    "(delete its <address> lines and run 'libvirt-nvlink transform')."));
-            }
-        }
-        var nv2Buses = gpus.SelectMany(g => g.Bridges.Prepend(g.Address)).Where(bySource.ContainsKey)
-            .Select(a => bySource[a].GuestAddress?.Bus).OfType<int>().Distinct();
-        foreach (var bus in nv2Buses)
-        {
-            var groups = hostdevs.Where(h => h.GuestAddress?.Bus == bus).Select(h => host.IommuGroupOf(h.Source)).OfType<int>().Distinct().Order().ToList();
-            if (groups.Count > 1)
-            {
-                findings.Add(Error("phb-mixes-groups", gpus[0].Address,
-                    $"Domain '{name}': guest PHB bus 0x{bus:x2} holds devices of host IOMMU groups {string.Join(", ", groups)}; QEMU's NVLink2 ATSD " +
-                    "support needs one IOMMU group per PHB. Move each group to its own pci-root (spapr-pci-host-bridge)."));
+                switch (problem)
+                {
+                    case Nv2SplitAcrossPhbs split:
+                        findings.Add(Error("split-phb", first,
+                            $"Domain '{name}': GPU {string.Join(", ", members.Select(g => g.Address))} and its bridges sit on different guest PHBs (buses {string.Join(", ", split.Placed.Select(p => p.Bus).Distinct().Order().Select(b => "0x" + b.ToString("x2", CultureInfo.InvariantCulture)))}); " +
+                            "QEMU pairs them per PHB. Put them on one bus ('libvirt-nvlink transform' explains how) and start again."));
+                        break;
+                    case Nv2OnDefaultPhb:
+                        findings.Add(Error("default-phb", first,
+                            $"Domain '{name}': GPU {first} sits on the default PHB (bus 0x00) with the emulated devices; give it a PHB of its own " +
+                            "(delete its <address> lines and run 'libvirt-nvlink transform')."));
+                        break;
+                    case Nv2SharedPhb { OtherGroups.Count: > 0 } shared:
+                        findings.Add(Error("phb-mixes-groups", first,
+                            $"Domain '{name}': guest PHB bus 0x{shared.Bus:x2} holds devices of host IOMMU groups {string.Join(", ", shared.OtherGroups.Append(shared.Group).Order())}; QEMU's NVLink2 ATSD " +
+                            "support needs one IOMMU group per PHB. Move each group to its own pci-root (spapr-pci-host-bridge)."));
+                        break;
+                }
             }
         }
     }
@@ -185,10 +182,10 @@ public static class Nv2Preflight
         var name = d.Name;
         if (ParseKernel(facts.KernelRelease) is { } k)
         {
-            if (k.Major > 5 || (k.Major == 5 && k.Minor >= 13))
+            if (k.CompareTo(VersionThresholds.KernelNv2Removed) >= 0)
             {
                 findings.Add(new Finding(Severity.Error, "kernel-without-nvlink2", name,
-                    $"Domain '{name}': this host runs Linux {facts.KernelRelease}; Linux 5.13 removed vfio_pci_nvlink2, so NVLink2 GPUs cannot be passed " +
+                    $"Domain '{name}': this host runs Linux {facts.KernelRelease}; Linux {TargetQemu.Show(VersionThresholds.KernelNv2Removed)} removed vfio_pci_nvlink2, so NVLink2 GPUs cannot be passed " +
                     "through with their RAM. Boot a 5.0–5.12 kernel (or a distribution kernel that carries the driver, e.g. RHEL 8)."));
             }
         }
@@ -198,10 +195,10 @@ public static class Nv2Preflight
         }
         if (facts.QemuVersion is { } q)
         {
-            if (q.Major > 8 || (q.Major == 8 && q.Minor >= 2))
+            if (q.CompareTo(VersionThresholds.QemuNv2Removed) >= 0)
             {
                 findings.Add(new Finding(Severity.Error, "qemu-without-nvlink2", name,
-                    $"Domain '{name}': QEMU {q.Major}.{q.Minor} removed spapr NVLink2 support (8.2); use QEMU 4.1–8.1 for NVLink2 guests."));
+                    $"Domain '{name}': QEMU {q.Major}.{q.Minor} removed spapr NVLink2 support ({TargetQemu.Show(VersionThresholds.QemuNv2Removed)}); use QEMU 4.1–8.1 for NVLink2 guests."));
             }
         }
         else
@@ -209,7 +206,7 @@ public static class Nv2Preflight
             findings.Add(new Finding(Severity.Info, "qemu-unknown", name, $"Domain '{name}': the QEMU version is not in libvirt's capability cache; NVLink2 support of QEMU not checked."));
         }
         if (d.Machine is { } m && m.StartsWith("pseries-", StringComparison.Ordinal) &&
-            Version.TryParse(m["pseries-".Length..].Split('-')[0], out var mv) && mv < new Version(4, 1))
+            Version.TryParse(m["pseries-".Length..].Split('-')[0], out var mv) && mv < VersionThresholds.PseriesNv2Machine)
         {
             findings.Add(new Finding(Severity.Error, "machine-too-old", name,
                 $"Domain '{name}': machine type {m} predates NVLink2 (pseries-4.1); use machine='pseries' or pseries-4.1 or later."));

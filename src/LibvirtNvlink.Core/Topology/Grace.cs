@@ -1,4 +1,5 @@
 using System.Globalization;
+using LibvirtNvlink.Domain;
 using LibvirtNvlink.Pci;
 
 namespace LibvirtNvlink.Topology;
@@ -95,8 +96,6 @@ public sealed record GraceGpu(
 /// </summary>
 public static class GraceTopologyBuilder
 {
-    public static readonly (int Major, int Minor) MinimumKernel = (6, 9);
-
     public static IReadOnlyList<GraceGpu> Build(
         IEnumerable<PciDevice> devices, IReadOnlyList<NumaNodeInfo> nodes, string? kernelRelease,
         Func<string, bool> pciDriverLoaded, List<Finding> findings)
@@ -140,11 +139,11 @@ public static class GraceTopologyBuilder
         if (!driverPresent)
         {
             var list = string.Join(", ", gpus.Select(g => g.Address));
-            if (KernelVersion(kernelRelease) is { } k && k.CompareTo(MinimumKernel) < 0)
+            if (KernelVersion(kernelRelease) is { } k && k.CompareTo(VersionThresholds.KernelNvgraceGpu) < 0)
             {
                 findings.Add(new Finding(Severity.Error, "grace-kernel-too-old", list,
-                    $"Linux {kernelRelease} predates nvgrace-gpu-vfio-pci (merged in {MinimumKernel.Major}.{MinimumKernel.Minor}) and the driver is not loaded: " +
-                    $"Grace GPUs {list} cannot be passed through with their coherent memory. Boot Linux {MinimumKernel.Major}.{MinimumKernel.Minor} or newer, or a vendor kernel that carries the driver."));
+                    $"Linux {kernelRelease} predates nvgrace-gpu-vfio-pci (merged in {VersionThresholds.KernelNvgraceGpu.Major}.{VersionThresholds.KernelNvgraceGpu.Minor}) and the driver is not loaded: " +
+                    $"Grace GPUs {list} cannot be passed through with their coherent memory. Boot Linux {VersionThresholds.KernelNvgraceGpu.Major}.{VersionThresholds.KernelNvgraceGpu.Minor} or newer, or a vendor kernel that carries the driver."));
             }
             else
             {

@@ -7,16 +7,6 @@ using LibvirtNvlink.Xml;
 
 namespace LibvirtNvlink.Transform;
 
-/// <summary>How the guest's generic-initiator nodes are written.</summary>
-public enum GiForm
-{
-    /// <summary>libvirt 11.8+: memory-less &lt;cell&gt;s and &lt;acpi nodeset&gt; in the hostdev; libvirt writes the objects.</summary>
-    LibvirtAcpi,
-
-    /// <summary>Older libvirt: a user alias on the hostdev and -numa / -object acpi-generic-initiator in &lt;qemu:commandline&gt;.</summary>
-    QemuCommandline,
-}
-
 /// <summary>
 /// Completes an aarch64 virt domain for Grace GPU passthrough: for every assigned Grace GPU, one memory-less guest
 /// NUMA node per host generic-initiator node (with the host's distances), tied to the GPU through ACPI generic
@@ -31,86 +21,15 @@ public enum GiForm
 /// </remarks>
 public static class GraceDomainTransformer
 {
-    public const string QemuNamespaceUri = "http://libvirt.org/schemas/domain/qemu/1.0";
-    public static readonly XNamespace QemuNs = QemuNamespaceUri;
-
-    /// <summary>libvirt 11.8 writes acpi-generic-initiator objects from &lt;acpi nodeset&gt;.</summary>
-    public static readonly LibvirtVersion AcpiNodeset = new(11, 8, 0);
-
-    /// <summary>libvirt 10.0 accepts &lt;driver model='…'/&gt; naming a VFIO variant driver.</summary>
-    public static readonly LibvirtVersion DriverModel = new(10, 0, 0);
-
-    /// <summary>The virt machine's default high PCIe MMIO window (VIRT_HIGH_PCIE_MMIO).</summary>
-    public const ulong VirtDefaultHighMmio = 512UL << 30;
-
     private const int LocalDistance = 10;
     private const int RemoteDistance = 20;
 
-    /// <summary>The Grace GPUs among the domain's PCI hostdevs, in document order.</summary>
-    public static IReadOnlyList<(PciHostdev Hostdev, GraceGpu Gpu)> AssignedGraceGpus(DomainDefinition d, HostTopology host) =>
-        [.. d.PciHostdevs().Where(h => !h.FromInterface).Select(h => (h, host.GraceGpuAt(h.Source))).Where(p => p.Item2 is not null).Select(p => (p.h, p.Item2!))];
-
-    public static GiForm FormFor(TargetLibvirt target) => target.Version >= AcpiNodeset ? GiForm.LibvirtAcpi : GiForm.QemuCommandline;
-
-    /// <summary>The user alias the older form gives a GPU hostdev, derived from its host address.</summary>
-    public static string AliasFor(PciAddress gpu) => string.Create(CultureInfo.InvariantCulture,
-        $"ua-nvgrace-{gpu.Domain:x4}-{gpu.Bus:x2}-{gpu.Slot:x2}-{gpu.Function:x}");
-
-    /// <summary>The 64-bit PCI window the guest needs for these GPUs: their BARs, packed, rounded to a power of two.</summary>
-    /// <summary>A window size the way QEMU's size properties take it: whole tebibytes as "2T", else gibibytes.</summary>
-    public static string QemuSize(ulong bytes) =>
-        bytes >= 1UL << 40 && bytes % (1UL << 40) == 0
-            ? string.Create(CultureInfo.InvariantCulture, $"{bytes >> 40}T")
-            : string.Create(CultureInfo.InvariantCulture, $"{bytes >> 30}G");
-
-    /// <summary>Whether the domain passes QEMU a highmem-mmio-size, and its value in bytes when this can read it.</summary>
-    public static (bool Passed, ulong? Bytes) HighmemMmioSize(DomainDefinition d)
-    {
-        foreach (var arg in QemuArgs(d))
-        {
-            foreach (var property in arg.Split(','))
-            {
-                if (property.StartsWith("highmem-mmio-size=", StringComparison.Ordinal)) return (true, ParseQemuSize(property["highmem-mmio-size=".Length..]));
-            }
-        }
-        return (false, null);
-    }
-
-    /// <summary>QEMU's size syntax: a number with an optional binary suffix B, K, M, G, T, P or E.</summary>
-    public static ulong? ParseQemuSize(string text)
-    {
-        if (text.Length == 0) return null;
-        var shift = char.ToUpperInvariant(text[^1]) switch
-        {
-            'B' => 0,
-            'K' => 10,
-            'M' => 20,
-            'G' => 30,
-            'T' => 40,
-            'P' => 50,
-            'E' => 60,
-            _ => -1,
-        };
-        var digits = shift < 0 ? text : text[..^1];
-        if (!ulong.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var n)) return null;
-        var s = Math.Max(shift, 0);
-        return s > 0 && n > ulong.MaxValue >> s ? null : n << s;
-    }
-
-    /// <summary>The values of the domain's &lt;qemu:commandline&gt; args, in order.</summary>
-    public static IEnumerable<string> QemuArgs(DomainDefinition d) =>
-        d.Root.Element(QemuNs + "commandline")?.Elements(QemuNs + "arg").Select(a => (string?)a.Attribute("value") ?? "") ?? [];
-
-    public static ulong MmioWindowFor(IEnumerable<GraceGpu> gpus)
-    {
-        var sum = gpus.Aggregate(0UL, (s, g) => s + g.Mmio64Bytes);
-        return sum == 0 ? 0 : System.Numerics.BitOperations.RoundUpToPowerOf2(sum);
-    }
+    public static GiForm FormFor(TargetLibvirt target) => target.Version >= VersionThresholds.LibvirtAcpiNodeset ? GiForm.LibvirtAcpi : GiForm.QemuCommandline;
 
     public static TransformResult Transform(string xml, HostTopology host, TransformOptions options)
     {
         var d = DomainDefinition.Parse(xml);
-        var assigned = AssignedGraceGpus(d, host);
+        var assigned = GraceAssignment.AssignedGraceGpus(d, host);
         var messages = new List<string>();
         if (assigned.Count == 0) return new TransformResult(xml, false, messages, null);
 
@@ -128,18 +47,18 @@ public static class GraceDomainTransformer
                        "nodes cannot mirror them. Run 'libvirt-nvlink topology' for the finding and its fix.");
         }
         var qemu = options.Qemu ?? TargetQemu.Unknown;
-        if (!qemu.AtLeast(TargetQemu.GenericInitiator))
+        if (!qemu.AtLeast(VersionThresholds.QemuGenericInitiator))
         {
-            errors.Add($"QEMU {qemu} has no acpi-generic-initiator object (QEMU {TargetQemu.Show(TargetQemu.GenericInitiator)}), so Grace GPU {gpuList} " +
-                       $"cannot be given its NUMA nodes. Install QEMU {TargetQemu.Show(TargetQemu.GenericInitiator)} or newer " +
-                       $"(with libvirt {AcpiNodeset} or newer libvirt writes the objects itself).");
+            errors.Add($"QEMU {qemu} has no acpi-generic-initiator object (QEMU {TargetQemu.Show(VersionThresholds.QemuGenericInitiator)}), so Grace GPU {gpuList} " +
+                       $"cannot be given its NUMA nodes. Install QEMU {TargetQemu.Show(VersionThresholds.QemuGenericInitiator)} or newer " +
+                       $"(with libvirt {VersionThresholds.LibvirtAcpiNodeset} or newer libvirt writes the objects itself).");
         }
         ThrowIfAny(d, errors);
 
         var form = FormFor(options.Target);
         if (!qemu.IsKnown)
         {
-            messages.Add($"warning: the QEMU version is unknown; assuming QEMU {TargetQemu.Show(TargetQemu.GenericInitiator)} or newer " +
+            messages.Add($"warning: the QEMU version is unknown; assuming QEMU {TargetQemu.Show(VersionThresholds.QemuGenericInitiator)} or newer " +
                          "(acpi-generic-initiator). Pass --qemu-version to check.");
         }
         var edit = new GraceEdit(d, host, messages, form);
@@ -154,7 +73,7 @@ public static class GraceDomainTransformer
         return new TransformResult(d.ToXml(), true, messages, null);
     }
 
-    /// <summary>Removes the Grace edits the record lists. Called by <see cref="Nv2DomainTransformer.Undo"/>.</summary>
+    /// <summary>Removes the Grace edits the record lists. Called by <see cref="DomainTransformer.Undo"/>.</summary>
     internal static void UndoRecorded(DomainDefinition d, TransformRecord record, List<string> messages)
     {
         var hostdevs = d.PciHostdevs().Where(h => !h.FromInterface).ToList();
@@ -213,14 +132,14 @@ public static class GraceDomainTransformer
             messages.Add("removed <cpu>");
         }
 
-        var commandline = d.Root.Element(QemuNs + "commandline");
+        var commandline = d.Root.Element(QemuCommandLine.Ns + "commandline");
         var runs = record.Entries("added-qemu-args").ToList();
         if (commandline is not null && runs.Count > 0)
         {
             var removed = 0;
             foreach (var run in runs)
             {
-                var present = commandline.Elements(QemuNs + "arg").ToList();
+                var present = commandline.Elements(QemuCommandLine.Ns + "arg").ToList();
                 var start = present.FindIndex(a => (string?)a.Attribute("value") == (string?)run.Attribute("first"));
                 if (start < 0 || !int.TryParse((string?)run.Attribute("count"), NumberStyles.None, CultureInfo.InvariantCulture, out var count)) continue;
                 foreach (var arg in present.Skip(start).Take(count))
@@ -236,9 +155,9 @@ public static class GraceDomainTransformer
             }
         }
         if (record.Entries("created").Any(e => (string?)e.Attribute("element") == "xmlns:qemu") &&
-            !d.Root.Descendants().Any(e => e.Name.Namespace == QemuNs))
+            !d.Root.Descendants().Any(e => e.Name.Namespace == QemuCommandLine.Ns))
         {
-            d.Root.Attributes().Where(a => a.IsNamespaceDeclaration && a.Value == QemuNamespaceUri).Remove();
+            d.Root.Attributes().Where(a => a.IsNamespaceDeclaration && a.Value == QemuCommandLine.NamespaceUri).Remove();
         }
     }
 
@@ -270,11 +189,11 @@ public static class GraceDomainTransformer
             }
             if (hostdev.Element.Element("acpi")?.Attribute("nodeset") is { } userNodeset)
             {
-                var count = ParseNodeset(userNodeset.Value).Count;
+                var count = Nodeset.Parse(userNodeset.Value).Count;
                 if (count != gpu.GiNodes.Count)
                 {
                     throw new TransformException($"domain '{d.Name}': GPU {source} has <acpi nodeset='{userNodeset.Value}'/> ({count} node(s)) but the host " +
-                                                 $"gives it {gpu.GiNodes.Count} generic-initiator nodes ({Nodeset(gpu.GiNodes)}). Remove the <acpi> element and run transform again.");
+                                                 $"gives it {gpu.GiNodes.Count} generic-initiator nodes ({Nodeset.Format(gpu.GiNodes)}). Remove the <acpi> element and run transform again.");
                 }
                 messages.Add($"GPU {source} already has <acpi nodeset='{userNodeset.Value}'/>; left as written.");
                 return;
@@ -304,7 +223,7 @@ public static class GraceDomainTransformer
                     XmlLayout.AppendChild(numa, cell);
                     Record.Note("added-cell", ("id", Num(guestNodes[i])), ("gpu", source));
                 }
-                var acpi = new XElement("acpi", new XAttribute("nodeset", Nodeset(guestNodes)));
+                var acpi = new XElement("acpi", new XAttribute("nodeset", Nodeset.Format(guestNodes)));
                 var anchor = hostdev.Element.Element("source");
                 if (anchor is null) XmlLayout.AppendChild(hostdev.Element, acpi);
                 else XmlLayout.InsertAfter(anchor, acpi);
@@ -339,9 +258,9 @@ public static class GraceDomainTransformer
                 AddQemuArgs(args);
                 _virtualCells.AddRange(guestNodes);
             }
-            Record.Note("grace-gpu", ("source", source), ("nodes", Nodeset(guestNodes)), ("host-nodes", Nodeset(gpu.GiNodes)),
+            Record.Note("grace-gpu", ("source", source), ("nodes", Nodeset.Format(guestNodes)), ("host-nodes", Nodeset.Format(gpu.GiNodes)),
                 ("form", form == GiForm.LibvirtAcpi ? "acpi" : "qemu-commandline"));
-            messages.Add($"gave {gpu.Model} GPU {source} guest NUMA node(s) {Nodeset(guestNodes)} (host generic-initiator node(s) {Nodeset(gpu.GiNodes)})" +
+            messages.Add($"gave {gpu.Model} GPU {source} guest NUMA node(s) {Nodeset.Format(guestNodes)} (host generic-initiator node(s) {Nodeset.Format(gpu.GiNodes)})" +
                          (form == GiForm.LibvirtAcpi ? " with <acpi nodeset>" : " through <qemu:commandline> (libvirt before 11.8)"));
             Changed = true;
         }
@@ -361,8 +280,8 @@ public static class GraceDomainTransformer
             _seeded = true;
             foreach (var e in TransformRecord.Find(d.Root)?.Entries("grace-gpu") ?? [])
             {
-                var guest = ParseNodeset((string?)e.Attribute("nodes") ?? "");
-                var hostNodes = ParseNodeset((string?)e.Attribute("host-nodes") ?? "");
+                var guest = Nodeset.Parse((string?)e.Attribute("nodes") ?? "");
+                var hostNodes = Nodeset.Parse((string?)e.Attribute("host-nodes") ?? "");
                 foreach (var (g, h) in guest.Zip(hostNodes)) _previousGi[g] = h;
                 if ((string?)e.Attribute("form") == "qemu-commandline") _virtualCells.AddRange(guest);
             }
@@ -414,7 +333,7 @@ public static class GraceDomainTransformer
         {
             var memnode = d.Root.Element("numatune")?.Elements("memnode").FirstOrDefault(m => (string?)m.Attribute("cellid") == Num(cell));
             var set = (string?)memnode?.Attribute("nodeset");
-            return set is null ? null : ParseNodeset(set).FirstOrDefault();
+            return set is null ? null : Nodeset.Parse(set).FirstOrDefault();
         }
 
         private XElement EnsureNuma()
@@ -463,7 +382,7 @@ public static class GraceDomainTransformer
                 throw new TransformException($"domain '{d.Name}': GPU {gpu.Address} has an <alias> without the 'ua-' prefix libvirt requires of user aliases; " +
                                              "remove it or rename it to ua-…, then run transform again.");
             }
-            var alias = AliasFor(gpu.Address);
+            var alias = GraceAssignment.AliasFor(gpu.Address);
             var element = new XElement("alias", new XAttribute("name", alias));
             var anchor = hostdev.Element.Element("source");
             if (anchor is null) XmlLayout.AppendChild(hostdev.Element, element);
@@ -484,12 +403,12 @@ public static class GraceDomainTransformer
                 }
                 return;
             }
-            if (target.Version < DriverModel)
+            if (target.Version < VersionThresholds.LibvirtDriverModel)
             {
                 if (hostdev.Managed != "no")
                 {
                     messages.Add($"warning: libvirt {target.Version} ({target.Source}) binds managed hostdevs to plain vfio-pci, which hides GPU {source}'s " +
-                                 $"coherent memory. Use managed='no' (the hook binds {GraceGpu.VariantDriver} when bind-managed-no is set) or libvirt {DriverModel} or newer.");
+                                 $"coherent memory. Use managed='no' (the hook binds {GraceGpu.VariantDriver} when bind-managed-no is set) or libvirt {VersionThresholds.LibvirtDriverModel} or newer.");
                 }
                 return;
             }
@@ -511,24 +430,24 @@ public static class GraceDomainTransformer
 
         public void EnsureMmioWindow(IReadOnlyList<GraceGpu> gpus, TargetQemu qemu)
         {
-            var window = MmioWindowFor(gpus);
-            if (window <= VirtDefaultHighMmio) return;
-            var size = QemuSize(window);
+            var window = GraceAssignment.MmioWindowFor(gpus);
+            if (window <= GraceAssignment.VirtDefaultHighMmio) return;
+            var size = QemuCommandLine.QemuSize(window);
             var arg = "highmem-mmio-size=" + size;
-            if (HighmemMmioSize(d).Passed)
+            if (QemuCommandLine.HighmemMmioSize(d).Passed)
             {
                 return;
             }
-            if (!qemu.AtLeast(TargetQemu.HighmemMmioSize))
+            if (!qemu.AtLeast(VersionThresholds.QemuHighmemMmioSize))
             {
                 messages.Add($"warning: the GPUs' 64-bit BARs need a {size} PCI window but the virt machine of QEMU {qemu} has a fixed 512G one and no " +
-                             $"highmem-mmio-size (QEMU {TargetQemu.Show(TargetQemu.HighmemMmioSize)}): the guest will not map every BAR. Install QEMU " +
-                             $"{TargetQemu.Show(TargetQemu.HighmemMmioSize)} or newer and run transform again.");
+                             $"highmem-mmio-size (QEMU {TargetQemu.Show(VersionThresholds.QemuHighmemMmioSize)}): the guest will not map every BAR. Install QEMU " +
+                             $"{TargetQemu.Show(VersionThresholds.QemuHighmemMmioSize)} or newer and run transform again.");
                 return;
             }
             if (!qemu.IsKnown)
             {
-                messages.Add($"warning: writing -machine {arg}, which needs QEMU {TargetQemu.Show(TargetQemu.HighmemMmioSize)} or newer.");
+                messages.Add($"warning: writing -machine {arg}, which needs QEMU {TargetQemu.Show(VersionThresholds.QemuHighmemMmioSize)} or newer.");
             }
             AddQemuArgs(["-machine", arg]);
             messages.Add($"set the virt machine's 64-bit PCI window to {size} (highmem-mmio-size) for {Bytes(gpus.Aggregate(0UL, (s, g) => s + g.Mmio64Bytes))} of GPU BARs");
@@ -539,54 +458,22 @@ public static class GraceDomainTransformer
 
         private void AddQemuArgs(IEnumerable<string> values)
         {
-            if (!d.Root.Attributes().Any(a => a.IsNamespaceDeclaration && a.Value == QemuNamespaceUri))
+            if (!d.Root.Attributes().Any(a => a.IsNamespaceDeclaration && a.Value == QemuCommandLine.NamespaceUri))
             {
-                d.Root.Add(new XAttribute(XNamespace.Xmlns + "qemu", QemuNamespaceUri));
+                d.Root.Add(new XAttribute(XNamespace.Xmlns + "qemu", QemuCommandLine.NamespaceUri));
                 Record.Note("created", ("element", "xmlns:qemu"));
             }
-            var commandline = d.Root.Element(QemuNs + "commandline");
+            var commandline = d.Root.Element(QemuCommandLine.Ns + "commandline");
             if (commandline is null)
             {
-                commandline = new XElement(QemuNs + "commandline");
+                commandline = new XElement(QemuCommandLine.Ns + "commandline");
                 XmlLayout.AppendChild(d.Root, commandline);
                 Record.Note("created", ("element", "qemu:commandline"));
             }
             var list = values.ToList();
-            foreach (var v in list) XmlLayout.AppendChild(commandline, new XElement(QemuNs + "arg", new XAttribute("value", v)));
+            foreach (var v in list) XmlLayout.AppendChild(commandline, new XElement(QemuCommandLine.Ns + "arg", new XAttribute("value", v)));
             // libvirt keeps <qemu:arg> order, so the first value and the count find the run again for --undo.
             Record.Note("added-qemu-args", ("first", list[0]), ("count", list.Count.ToString(CultureInfo.InvariantCulture)));
         }
-    }
-
-    /// <summary>"2-4,7" → [2, 3, 4, 7]; libvirt's nodeset syntax without negation.</summary>
-    public static IReadOnlyList<int> ParseNodeset(string text)
-    {
-        var list = new List<int>();
-        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var dash = part.IndexOf('-');
-            if (dash < 0 && int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var one)) list.Add(one);
-            else if (dash > 0 && int.TryParse(part[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var a) &&
-                     int.TryParse(part[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var b) && b >= a)
-            {
-                list.AddRange(Enumerable.Range(a, b - a + 1));
-            }
-        }
-        return list;
-    }
-
-    /// <summary>[1, 2, 3, 5] → "1-3,5".</summary>
-    public static string Nodeset(IEnumerable<int> nodes)
-    {
-        var sorted = nodes.Order().ToList();
-        var parts = new List<string>();
-        for (var i = 0; i < sorted.Count;)
-        {
-            var j = i;
-            while (j + 1 < sorted.Count && sorted[j + 1] == sorted[j] + 1) j++;
-            parts.Add(i == j ? sorted[i].ToString(CultureInfo.InvariantCulture) : string.Create(CultureInfo.InvariantCulture, $"{sorted[i]}-{sorted[j]}"));
-            i = j + 1;
-        }
-        return string.Join(",", parts);
     }
 }

@@ -8,55 +8,10 @@ using LibvirtNvlink.Xml;
 
 namespace LibvirtNvlink.Transform;
 
-public enum MemlockMode
-{
-    Auto,
-    Write,
-    Never,
-}
-
-/// <summary>The names --memlock and the golden cases use: auto, write, never.</summary>
-public static class MemlockModeNames
-{
-    public static IReadOnlyList<string> All { get; } = ["auto", "write", "never"];
-
-    public static MemlockMode Parse(string name) => name switch
-    {
-        "write" => MemlockMode.Write,
-        "never" => MemlockMode.Never,
-        "auto" => MemlockMode.Auto,
-        _ => throw new ArgumentException($"--memlock takes auto, write or never, not '{name}'"),
-    };
-}
-
-/// <param name="Qemu">The QEMU that will run the domain; only the Grace edits depend on it.</param>
-public sealed record TransformOptions(MemlockMode Memlock, TargetLibvirt Target, TargetQemu? Qemu = null);
-
-/// <summary>The transform every caller uses: NVLink2 domains and Grace domains, one record, one undo.</summary>
-public static class DomainTransformer
-{
-    public static TransformResult Transform(string xml, HostTopology host, TransformOptions options)
-    {
-        if (host.GraceGpus.Count > 0 && GraceDomainTransformer.AssignedGraceGpus(DomainDefinition.Parse(xml), host).Count > 0)
-        {
-            return GraceDomainTransformer.Transform(xml, host, options);
-        }
-        return Nv2DomainTransformer.Transform(xml, host, options);
-    }
-
-    public static TransformResult Undo(string xml) => Nv2DomainTransformer.Undo(xml);
-}
-
-/// <param name="Messages">Diagnostics for stderr: what was done and why, warnings included.</param>
-public sealed record TransformResult(string Xml, bool Changed, IReadOnlyList<string> Messages, MemlockResult? Memlock);
-
-/// <summary>The domain cannot be completed as asked; nothing was written. The message names device and fix.</summary>
-public sealed class TransformException(string message) : Exception(message);
-
 /// <summary>
 /// Completes a pseries domain for NVLink2 passthrough: every assigned V100 gets all its NPU bridges, on one guest
 /// PHB per host IOMMU group, and the locked-memory limit libvirt cannot compute itself is written. Edits the live
-/// tree only where it must and records each edit, so the result is idempotent and <see cref="Undo"/> exact.
+/// tree only where it must and records each edit, so the result is idempotent and <see cref="DomainTransformer.Undo"/> exact.
 /// </summary>
 public static class Nv2DomainTransformer
 {
@@ -154,16 +109,9 @@ public static class Nv2DomainTransformer
         return new TransformResult(d.ToXml(), true, messages, memlock);
     }
 
-    /// <summary>Removes exactly what <see cref="Transform"/> recorded, restoring a replaced hard_limit.</summary>
-    public static TransformResult Undo(string xml)
+    /// <summary>Removes the NVLink2 edits the record lists, restoring a replaced hard_limit. Called by <see cref="DomainTransformer.Undo"/>.</summary>
+    internal static void UndoRecorded(DomainDefinition d, TransformRecord record, List<string> messages)
     {
-        var d = DomainDefinition.Parse(xml);
-        var record = TransformRecord.Find(d.Root);
-        if (record is null)
-        {
-            return new TransformResult(xml, false, [$"domain '{d.Name}': no libvirt-nvlink record in <metadata>; nothing to undo."], null);
-        }
-        var messages = new List<string>();
         var hostdevs = d.PciHostdevs().Where(h => !h.FromInterface).ToList();
         foreach (var source in record.AddedHostdevSources)
         {
@@ -187,11 +135,6 @@ public static class Nv2DomainTransformer
         {
             RestoreMemtune(d, mt, messages);
         }
-        GraceDomainTransformer.UndoRecorded(d, record, messages);
-        var metadata = record.Element.Parent!;
-        XmlLayout.Remove(record.Element);
-        if (record.CreatedMetadata && !metadata.Elements().Any()) XmlLayout.Remove(metadata);
-        return new TransformResult(d.ToXml(), true, messages, null);
     }
 
     private static void RestoreMemtune(DomainDefinition d, XElement entry, List<string> messages)
@@ -238,26 +181,22 @@ public static class Nv2DomainTransformer
         public void PlaceGroup(int group, List<NvGpu> gpus, List<string> errors)
         {
             var hostdevs = d.PciHostdevs().Where(h => !h.FromInterface).ToList();
-            var inGroup = hostdevs.Where(h => host.IommuGroupOf(h.Source) == group).ToList();
-            var buses = inGroup.Where(h => h.GuestAddress is not null).Select(h => h.GuestAddress!.Value.Bus).Distinct().Order().ToList();
-            if (buses.Count > 1)
-            {
-                var where = string.Join(", ", inGroup.Where(h => h.GuestAddress is not null).Select(h => $"{h.Source} on bus 0x{h.GuestAddress!.Value.Bus:x2}"));
-                errors.Add($"host IOMMU group {group} ({string.Join(", ", gpus.Select(g => "GPU " + g.Address))} and bridges) is split across guest PHBs: {where}. " +
-                           "QEMU pairs a GPU with its bridges per PHB and needs one PHB per IOMMU group. Give them all the same bus, " +
-                           "or delete their <address type='pci'> lines and run transform again.");
-                return;
-            }
-
+            var inGroup = Nv2Placement.GroupHostdevs(d, host, group);
+            var buses = Nv2Placement.BusesOf(inGroup);
             int bus;
-            if (buses.Count == 1)
+            if (buses.Count == 0)
             {
-                bus = buses[0];
-                if (!CheckUserBus(group, bus, inGroup, errors)) return;
+                bus = FreePhb() ?? AddPhb();
             }
             else
             {
-                bus = FreePhb() ?? AddPhb();
+                if (Nv2Placement.Check(d, host, group) is [var problem, ..])
+                {
+                    errors.Add(Describe(problem, gpus));
+                    return;
+                }
+                bus = buses[0];
+                if (!CheckUserBus(group, bus, errors)) return;
             }
             _claimedBuses.Add(bus);
 
@@ -302,23 +241,26 @@ public static class Nv2DomainTransformer
             }
         }
 
-        private bool CheckUserBus(int group, int bus, List<PciHostdev> inGroup, List<string> errors)
+        private string Describe(Nv2PlacementProblem problem, List<NvGpu> gpus) => problem switch
         {
-            var groupElements = inGroup.Select(h => h.Element).ToHashSet();
-            if (bus == 0)
-            {
-                errors.Add($"host IOMMU group {group} is placed on the default PHB (bus 0x00), which libvirt keeps for emulated devices. " +
-                           "Delete the <address type='pci'> lines of its hostdevs and run transform again (it adds a PHB), or use another bus.");
-                return false;
-            }
-            var strangers = d.GuestPciAddresses().Where(a => a.Address.Bus == bus && !groupElements.Contains(a.Device)).ToList();
-            if (strangers.Count > 0)
-            {
-                var names = strangers.Select(s => d.PciHostdevs().FirstOrDefault(h => h.Element == s.Device)?.Source.ToString() ?? "<" + s.Device.Name.LocalName + ">");
-                errors.Add($"guest PHB bus 0x{bus:x2} holds host IOMMU group {group} and also {string.Join(", ", names)}. " +
-                           "QEMU's NVLink2 ATSD support needs one host IOMMU group per PHB: move the other devices to another bus.");
-                return false;
-            }
+            Nv2SplitAcrossPhbs split =>
+                $"host IOMMU group {split.Group} ({string.Join(", ", gpus.Select(g => "GPU " + g.Address))} and bridges) is split across guest PHBs: " +
+                $"{string.Join(", ", split.Placed.Select(p => $"{p.Hostdev.Source} on bus 0x{p.Bus:x2}"))}. " +
+                "QEMU pairs a GPU with its bridges per PHB and needs one PHB per IOMMU group. Give them all the same bus, " +
+                "or delete their <address type='pci'> lines and run transform again.",
+            Nv2OnDefaultPhb onDefault =>
+                $"host IOMMU group {onDefault.Group} is placed on the default PHB (bus 0x00), which libvirt keeps for emulated devices. " +
+                "Delete the <address type='pci'> lines of its hostdevs and run transform again (it adds a PHB), or use another bus.",
+            Nv2SharedPhb shared =>
+                $"guest PHB bus 0x{shared.Bus:x2} holds host IOMMU group {shared.Group} and also " +
+                $"{string.Join(", ", shared.Others.Select(e => d.PciHostdevs().FirstOrDefault(h => h.Element == e)?.Source.ToString() ?? "<" + e.Name.LocalName + ">"))}. " +
+                "QEMU's NVLink2 ATSD support needs one host IOMMU group per PHB: move the other devices to another bus.",
+            _ => throw new InvalidOperationException(problem.GetType().Name),
+        };
+
+        /// <summary>A bus the user chose for the group must be a pci-root PHB; one that does not exist yet is added.</summary>
+        private bool CheckUserBus(int group, int bus, List<string> errors)
+        {
             var controller = d.PciControllers().FirstOrDefault(c => c.Index == bus);
             if (controller is null)
             {
@@ -391,7 +333,7 @@ public static class Nv2DomainTransformer
                     write = true;
                     break;
                 default:
-                    write = !target.IsKnown || target.Version < LibvirtVersion.Nv2Memlock;
+                    write = !target.IsKnown || target.Version < VersionThresholds.LibvirtNv2Memlock;
                     if (!write)
                     {
                         messages.Add($"memlock: libvirt {target.Version} ({target.Source}) computes the NVLink2 limit itself " +

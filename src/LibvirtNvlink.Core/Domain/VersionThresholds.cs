@@ -1,0 +1,59 @@
+namespace LibvirtNvlink.Domain;
+
+/// <summary>
+/// Every libvirt, QEMU, kernel and machine-type version a rule of ours depends on, each next to where upstream
+/// introduced or removed the feature. Code compares against these and nothing else, so a threshold changes here once.
+/// </summary>
+public static class VersionThresholds
+{
+    /// <summary>
+    /// libvirt 5.3.0: qemuDomainGetMemLockLimitBytes learns NVLink2 (ppc64VFIODeviceIsNV2Bridge and the
+    /// passthrough window per PHB, src/qemu/qemu_domain.c; the v5 patch is in /work/shared/reference).
+    /// </summary>
+    public static readonly LibvirtVersion LibvirtNv2Memlock = new(5, 3, 0);
+
+    /// <summary>libvirt 6.5.0: src/util/virhook.c runs every executable in hooks/qemu.d (NEWS v6.5.0).</summary>
+    public static readonly LibvirtVersion LibvirtHookDirectory = new(6, 5, 0);
+
+    /// <summary>
+    /// libvirt 8.7.0: the generic VFIO memlock limit is counted per VFIO device when the guest has a vIOMMU, and
+    /// per NVMe disk and vDPA interface (qemuDomainGetMemLockLimitBytes, src/qemu/qemu_domain.c).
+    /// </summary>
+    public static readonly LibvirtVersion LibvirtPerDeviceVfioFactor = new(8, 7, 0);
+
+    /// <summary>libvirt 10.0.0: &lt;hostdev&gt;&lt;driver model='…'/&gt; picks a VFIO variant driver (NEWS v10.0.0, virpci.c).</summary>
+    public static readonly LibvirtVersion LibvirtDriverModel = new(10, 0, 0);
+
+    /// <summary>
+    /// libvirt 11.8.0: &lt;hostdev&gt;&lt;acpi nodeset='…'/&gt; and memory-less &lt;cell&gt;s; libvirt writes the
+    /// acpi-generic-initiator objects itself (src/qemu/qemu_command.c, NEWS v11.8.0).
+    /// </summary>
+    public static readonly LibvirtVersion LibvirtAcpiNodeset = new(11, 8, 0);
+
+    /// <summary>
+    /// QEMU 8.2 removed hw/ppc/spapr_pci_nvlink2.c ("Support for NVIDIA V100 GPU with NVLink2 is dropped from
+    /// qemu-ppc. Linux removed the same support back in 5.13": ppc pull of 2023-09-18 for 8.2).
+    /// </summary>
+    public static readonly (int Major, int Minor) QemuNv2Removed = (8, 2);
+
+    /// <summary>QEMU 9.0 added the acpi-generic-initiator object (hw/acpi/acpi_generic_initiator.c, NVIDIA).</summary>
+    public static readonly (int Major, int Minor) QemuGenericInitiator = (9, 0);
+
+    /// <summary>
+    /// QEMU 10.0 added the virt machine's highmem-mmio-size property (hw/arm/virt.c, virt_set_highmem_mmio_size:
+    /// a power of two, never below the 512 GiB default).
+    /// </summary>
+    public static readonly (int Major, int Minor) QemuHighmemMmioSize = (10, 0);
+
+    /// <summary>Linux 5.13 removed drivers/vfio/pci/vfio_pci_nvlink2.c (present since 5.0).</summary>
+    public static readonly (int Major, int Minor) KernelNv2Removed = (5, 13);
+
+    /// <summary>Linux 6.9 added drivers/vfio/pci/nvgrace-gpu/ (nvgrace-gpu-vfio-pci).</summary>
+    public static readonly (int Major, int Minor) KernelNvgraceGpu = (6, 9);
+
+    /// <summary>
+    /// pseries-4.1: the first machine type with the NVLink2 PHB properties QEMU's spapr_pci_nvlink2.c needs
+    /// (our notes, docs platform-facts §QEMU; earlier machine types keep the pre-NVLink2 compat properties).
+    /// </summary>
+    public static readonly Version PseriesNv2Machine = new(4, 1);
+}

@@ -1,0 +1,9 @@
+
+namespace LibvirtNvlink.Transform;
+
+public enum MemlockMode
+{
+    Auto,
+    Write,
+    Never,
+}
