@@ -41,7 +41,7 @@ public sealed class DomainDefinition
     /// <exception cref="DomainXmlException">Not well-formed, has a DTD, or is not a &lt;domain&gt;.</exception>
     public static DomainDefinition Parse(string xml, string what = "input")
     {
-        var doc = SafeXml.Parse(xml, what);
+        var doc = SafeXml.ParseKeepingSource(xml, what);
         if (doc.Root is null || doc.Root.Name != "domain")
         {
             throw new DomainXmlException($"{what}: the root element is <{doc.Root?.Name.LocalName}>, not <domain>; give a libvirt domain XML (virsh dumpxml NAME).");
@@ -193,5 +193,6 @@ public sealed class DomainDefinition
         return kib;
     }
 
-    public string ToXml() => LibvirtXmlWriter.Write(Document);
+    /// <summary>The document with every unedited byte as it was read (see <see cref="SourceXmlWriter"/>).</summary>
+    public string ToXml() => SourceXmlWriter.Write(Document);
 }

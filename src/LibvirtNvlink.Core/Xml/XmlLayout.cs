@@ -23,11 +23,11 @@ public static class XmlLayout
     {
         var indent = IndentOf(anchor);
         Format(added, indent, UnitNear(anchor));
-        // Repeat the anchor's own leading whitespace after the new element, so that Remove (which takes the
-        // whitespace before an element) leaves exactly the original text.
-        if (anchor.PreviousNode is XText ws and not XCData && string.IsNullOrWhiteSpace(ws.Value))
+        // The new element takes the anchor's line break and indentation, and the anchor gets a copy of that last
+        // line: Remove (which takes the last line of the whitespace before an element) leaves the original text.
+        if (anchor.PreviousNode is XText ws and not XCData && string.IsNullOrWhiteSpace(ws.Value) && LastLine(ws.Value) is { } line)
         {
-            anchor.AddBeforeSelf(added, new XText(ws.Value));
+            anchor.AddBeforeSelf(added, new XText(line));
         }
         else
         {
@@ -46,31 +46,61 @@ public static class XmlLayout
         var parentIndent = IndentOf(parent);
         var unit = UnitNear(parent);
         Format(added, parentIndent + unit, unit);
-        if (parent.IsEmpty || !parent.Nodes().Any())
+        var before = new XText("\n" + parentIndent + unit);
+        if (parent.IsEmpty)
         {
-            parent.Add(new XText("\n" + parentIndent + unit), added, new XText("\n" + parentIndent));
+            // <x/> becomes <x>, the child on its own line, </x> on the parent's: Remove turns exactly this back into <x/>.
+            parent.Add(before, added, new XText(ClosingLine(parent)));
+        }
+        else if (parent.LastNode is XText trailing and not XCData && string.IsNullOrWhiteSpace(trailing.Value) && trailing.Value != ClosingLine(parent))
+        {
+            trailing.AddBeforeSelf(before, added);
         }
         else
         {
-            parent.LastNode!.AddBeforeSelf(new XText("\n" + parentIndent + unit), added);
+            // <x></x>, or content that ends in exactly the line an expanded <x/> would end in: append after it, so
+            // that Remove can tell the two apart and give back <x></x> or the content as it was.
+            parent.Add(before, added);
         }
     }
 
-    /// <summary>Removes an element and the indentation text that precedes it.</summary>
+    /// <summary>
+    /// Removes an element and the indentation text that precedes it. A parent that <see cref="AppendChild"/> expanded
+    /// from &lt;x/&gt; goes back to &lt;x/&gt;; every other parent keeps the text it had, so --undo is byte-exact.
+    /// </summary>
     public static void Remove(XElement element)
     {
-        if (element.PreviousNode is XText { } ws && string.IsNullOrWhiteSpace(ws.Value) && ws is not XCData)
+        // Every insertion puts one line break and indentation before the element; after a reparse that text may have
+        // merged with the whitespace that was there before, so only its last line goes.
+        if (element.PreviousNode is XText ws and not XCData && string.IsNullOrWhiteSpace(ws.Value) && LastLine(ws.Value) is { } line)
         {
-            ws.Remove();
+            if (line.Length == ws.Value.Length) ws.Remove();
+            else ws.Value = ws.Value[..^line.Length];
         }
         var parent = element.Parent;
+        var next = element.NextNode;
         element.Remove();
-        // An element that held only this child goes back to the empty form it had.
-        if (parent is not null && !parent.Elements().Any() && parent.Nodes().All(n => n is XText t && string.IsNullOrWhiteSpace(t.Value)))
+        if (parent is null) return;
+        if (next is XText closing and not XCData && closing.NextNode is null && closing.PreviousNode is null && closing.Value == ClosingLine(parent))
         {
             parent.RemoveNodes();
         }
+        else if (parent.FirstNode is null)
+        {
+            // It was <x></x>: keep the element open rather than letting it collapse to <x/>.
+            parent.Value = string.Empty;
+        }
     }
+
+    /// <summary>From the last line break of a whitespace text to its end, or null when it has none.</summary>
+    private static string? LastLine(string whitespace)
+    {
+        var nl = whitespace.LastIndexOf('\n');
+        return nl < 0 ? null : whitespace[nl..];
+    }
+
+    /// <summary>The text before a parent's end tag when its children sit one level deeper: newline and its indent.</summary>
+    private static string ClosingLine(XElement parent) => "\n" + IndentOf(parent);
 
     /// <summary>The whitespace that precedes an element on its line.</summary>
     public static string IndentOf(XElement element)
