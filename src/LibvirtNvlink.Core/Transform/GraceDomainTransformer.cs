@@ -77,34 +77,34 @@ public static class GraceDomainTransformer
     internal static void UndoRecorded(DomainDefinition d, TransformRecord record, List<string> messages)
     {
         var hostdevs = d.PciHostdevs().Where(h => !h.FromInterface).ToList();
-        XElement? HostdevOf(XElement entry) => hostdevs.FirstOrDefault(h => h.Source.ToString() == (string?)entry.Attribute("source"))?.Element;
+        XElement? HostdevOf(PciAddress source) => hostdevs.FirstOrDefault(h => h.Source == source)?.Element;
 
-        foreach (var e in record.Entries("added-acpi"))
+        foreach (var source in record.AddedAcpis)
         {
-            if (HostdevOf(e)?.Element("acpi") is { } acpi) XmlLayout.Remove(acpi);
-            messages.Add($"removed <acpi nodeset> of {(string?)e.Attribute("source")}");
+            if (HostdevOf(source)?.Element("acpi") is { } acpi) XmlLayout.Remove(acpi);
+            messages.Add($"removed <acpi nodeset> of {source}");
         }
-        foreach (var e in record.Entries("added-alias"))
+        foreach (var e in record.AddedAliases)
         {
-            if (HostdevOf(e)?.Element("alias") is { } alias && (string?)alias.Attribute("name") == (string?)e.Attribute("name")) XmlLayout.Remove(alias);
-            messages.Add($"removed alias {(string?)e.Attribute("name")}");
+            if (HostdevOf(e.Source)?.Element("alias") is { } alias && (string?)alias.Attribute("name") == e.Name) XmlLayout.Remove(alias);
+            messages.Add($"removed alias {e.Name}");
         }
-        foreach (var e in record.Entries("added-driver-model"))
+        foreach (var e in record.AddedDriverModels)
         {
-            if (HostdevOf(e)?.Element("driver") is { } driver)
+            if (HostdevOf(e.Source)?.Element("driver") is { } driver)
             {
-                if ((string?)e.Attribute("created") == "yes") XmlLayout.Remove(driver);
+                if (e.CreatedDriver) XmlLayout.Remove(driver);
                 else driver.Attribute("model")?.Remove();
             }
-            messages.Add($"removed driver model of {(string?)e.Attribute("source")}");
+            messages.Add($"removed driver model of {e.Source}");
         }
 
         var numa = d.Root.Element("cpu")?.Element("numa");
-        var removedCells = record.Entries("added-cell").Select(e => (string?)e.Attribute("id")).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        var removedCells = record.AddedCells.Select(e => Num(e.Id)).ToHashSet(StringComparer.Ordinal);
         if (numa is not null && removedCells.Count > 0)
         {
             foreach (var cell in numa.Elements("cell").Where(c => removedCells.Contains((string?)c.Attribute("id") ?? "")).ToList()) XmlLayout.Remove(cell);
-            var plain = record.Entries("plain-cell").Select(e => (string?)e.Attribute("id")).ToHashSet(StringComparer.Ordinal);
+            var plain = record.PlainCells.Select(Num).ToHashSet(StringComparer.Ordinal);
             foreach (var cell in numa.Elements("cell"))
             {
                 // libvirt mirrors our siblings into the user's cells when it formats the XML; take those back too.
@@ -112,7 +112,7 @@ public static class GraceDomainTransformer
                 if (distances is null) continue;
                 foreach (var s in distances.Elements("sibling").Where(s => removedCells.Contains((string?)s.Attribute("id") ?? "")).ToList()) XmlLayout.Remove(s);
                 var onlySelf = distances.Elements("sibling").All(s => (string?)s.Attribute("id") == (string?)cell.Attribute("id"));
-                if (plain.Contains((string?)cell.Attribute("id")) && onlySelf)
+                if (plain.Contains((string?)cell.Attribute("id") ?? "") && onlySelf)
                 {
                     XmlLayout.Remove(distances);
                     if (!cell.Elements().Any()) cell.RemoveNodes();
@@ -121,45 +121,70 @@ public static class GraceDomainTransformer
             messages.Add($"removed guest NUMA cell(s) {string.Join(",", removedCells.Order(StringComparer.Ordinal))}");
         }
         var cpu = d.Root.Element("cpu");
-        if (record.Entries("created").Any(e => (string?)e.Attribute("element") == "numa") && numa is not null && !numa.Elements().Any())
+        if (record.WasCreated(RecordedElement.Numa) && numa is not null && !numa.Elements().Any())
         {
             XmlLayout.Remove(numa);
             messages.Add("removed <numa>");
         }
-        if (record.Entries("created").Any(e => (string?)e.Attribute("element") == "cpu") && cpu is not null && !cpu.Elements().Any() && !cpu.Attributes().Any())
+        if (record.WasCreated(RecordedElement.Cpu) && cpu is not null && !cpu.Elements().Any() && !cpu.Attributes().Any())
         {
             XmlLayout.Remove(cpu);
             messages.Add("removed <cpu>");
         }
 
         var commandline = d.Root.Element(QemuCommandLine.Ns + "commandline");
-        var runs = record.Entries("added-qemu-args").ToList();
+        var runs = record.AddedQemuArgRuns.ToList();
         if (commandline is not null && runs.Count > 0)
         {
             var removed = 0;
-            foreach (var run in runs)
+            // Later runs first: each run's position was taken after the earlier runs were added.
+            foreach (var run in Enumerable.Reverse(runs))
             {
                 var present = commandline.Elements(QemuCommandLine.Ns + "arg").ToList();
-                var start = present.FindIndex(a => (string?)a.Attribute("value") == (string?)run.Attribute("first"));
-                if (start < 0 || !int.TryParse((string?)run.Attribute("count"), NumberStyles.None, CultureInfo.InvariantCulture, out var count)) continue;
-                foreach (var arg in present.Skip(start).Take(count))
+                if (FindRun(present, run) is not { } start) continue;
+                foreach (var arg in present.GetRange(start, run.Count))
                 {
                     XmlLayout.Remove(arg);
                     removed++;
                 }
             }
             messages.Add($"removed {removed} <qemu:arg> element(s)");
-            if (record.Entries("created").Any(e => (string?)e.Attribute("element") == "qemu:commandline") && !commandline.Elements().Any())
+            if (record.WasCreated(RecordedElement.QemuCommandline) && !commandline.Elements().Any())
             {
                 XmlLayout.Remove(commandline);
             }
         }
-        if (record.Entries("created").Any(e => (string?)e.Attribute("element") == "xmlns:qemu") &&
-            !d.Root.Descendants().Any(e => e.Name.Namespace == QemuCommandLine.Ns))
+        if (record.WasCreated(RecordedElement.QemuNamespace) && !d.Root.Descendants().Any(e => e.Name.Namespace == QemuCommandLine.Ns))
         {
             d.Root.Attributes().Where(a => a.IsNamespaceDeclaration && a.Value == QemuCommandLine.NamespaceUri).Remove();
         }
     }
+
+    /// <summary>
+    /// Where a recorded run of args is now: the exact values, at the recorded position if they are still there,
+    /// else the matching run nearest to it (libvirt keeps the order; the user may have added args before ours).
+    /// A record from before exact values were kept matches on its first value and count, searching from the end.
+    /// </summary>
+    private static int? FindRun(List<XElement> present, AddedQemuArgsEntry run)
+    {
+        string ValueAt(int i) => (string?)present[i].Attribute("value") ?? "";
+        if (run.Position is not { } position)
+        {
+            for (var i = present.Count - run.Count; i >= 0; i--)
+            {
+                if (ValueAt(i) == run.Values[0]) return i;
+            }
+            return null;
+        }
+        bool MatchesAt(int i) => run.Values.Select((v, k) => ValueAt(i + k) == v).All(x => x);
+        return Enumerable.Range(0, Math.Max(0, present.Count - run.Count + 1))
+            .Where(MatchesAt)
+            .OrderBy(i => Math.Abs(i - position))
+            .Select(i => (int?)i)
+            .FirstOrDefault();
+    }
+
+    private static string Num(int v) => v.ToString(CultureInfo.InvariantCulture);
 
     private static void ThrowIfAny(DomainDefinition d, List<string> errors)
     {
@@ -183,7 +208,7 @@ public static class GraceDomainTransformer
         {
             var source = gpu.Address.ToString();
             AddDriverModel(hostdev, gpu, target);
-            if (TransformRecord.Find(d.Root)?.Entries("grace-gpu").Any(e => (string?)e.Attribute("source") == source) == true)
+            if (TransformRecord.Find(d.Root)?.GraceGpus.Any(e => e.Source == gpu.Address) == true)
             {
                 return;
             }
@@ -210,9 +235,9 @@ public static class GraceDomainTransformer
             {
                 foreach (var cell in cells.Where(c => c.Element("distances") is null))
                 {
-                    if (!Record.Entries("plain-cell").Any(e => (string?)e.Attribute("id") == (string?)cell.Attribute("id")))
+                    if (int.TryParse((string?)cell.Attribute("id"), NumberStyles.None, CultureInfo.InvariantCulture, out var id) && !Record.PlainCells.Contains(id))
                     {
-                        Record.Note("plain-cell", ("id", (string?)cell.Attribute("id") ?? ""));
+                        Record.PlainCell(id);
                     }
                 }
                 for (var i = 0; i < guestNodes.Count; i++)
@@ -221,13 +246,13 @@ public static class GraceDomainTransformer
                         new XAttribute("id", Num(guestNodes[i])), new XAttribute("memory", "0"), new XAttribute("unit", "KiB"),
                         new XElement("distances", rows[i].Select(r => new XElement("sibling", new XAttribute("id", Num(r.To)), new XAttribute("value", Num(r.Value))))));
                     XmlLayout.AppendChild(numa, cell);
-                    Record.Note("added-cell", ("id", Num(guestNodes[i])), ("gpu", source));
+                    Record.AddedCell(guestNodes[i], gpu.Address);
                 }
                 var acpi = new XElement("acpi", new XAttribute("nodeset", Nodeset.Format(guestNodes)));
                 var anchor = hostdev.Element.Element("source");
                 if (anchor is null) XmlLayout.AppendChild(hostdev.Element, acpi);
                 else XmlLayout.InsertAfter(anchor, acpi);
-                Record.Note("added-acpi", ("source", source));
+                Record.AddedAcpi(gpu.Address);
             }
             else
             {
@@ -244,7 +269,7 @@ public static class GraceDomainTransformer
                 }
                 // QEMU wants a distance for every pair once any is given; libvirt writes its own cells' pairs only
                 // when one of them has <distances>.
-                if (cells.Count > 1 && cells.All(c => c.Element("distances") is null) && !Record.Entries("grace-gpu").Any())
+                if (cells.Count > 1 && cells.All(c => c.Element("distances") is null) && !Record.GraceGpus.Any())
                 {
                     for (var a = 0; a < cells.Count; a++)
                     {
@@ -258,8 +283,7 @@ public static class GraceDomainTransformer
                 AddQemuArgs(args);
                 _virtualCells.AddRange(guestNodes);
             }
-            Record.Note("grace-gpu", ("source", source), ("nodes", Nodeset.Format(guestNodes)), ("host-nodes", Nodeset.Format(gpu.GiNodes)),
-                ("form", form == GiForm.LibvirtAcpi ? "acpi" : "qemu-commandline"));
+            Record.GraceGpu(gpu.Address, guestNodes, gpu.GiNodes, form);
             messages.Add($"gave {gpu.Model} GPU {source} guest NUMA node(s) {Nodeset.Format(guestNodes)} (host generic-initiator node(s) {Nodeset.Format(gpu.GiNodes)})" +
                          (form == GiForm.LibvirtAcpi ? " with <acpi nodeset>" : " through <qemu:commandline> (libvirt before 11.8)"));
             Changed = true;
@@ -278,12 +302,10 @@ public static class GraceDomainTransformer
         {
             if (_seeded) return;
             _seeded = true;
-            foreach (var e in TransformRecord.Find(d.Root)?.Entries("grace-gpu") ?? [])
+            foreach (var e in TransformRecord.Find(d.Root)?.GraceGpus ?? [])
             {
-                var guest = Nodeset.Parse((string?)e.Attribute("nodes") ?? "");
-                var hostNodes = Nodeset.Parse((string?)e.Attribute("host-nodes") ?? "");
-                foreach (var (g, h) in guest.Zip(hostNodes)) _previousGi[g] = h;
-                if ((string?)e.Attribute("form") == "qemu-commandline") _virtualCells.AddRange(guest);
+                foreach (var (g, h) in e.Nodes.Zip(e.HostNodes)) _previousGi[g] = h;
+                if (e.Form == GiForm.QemuCommandline) _virtualCells.AddRange(e.Nodes);
             }
         }
 
@@ -346,14 +368,14 @@ public static class GraceDomainTransformer
                 var anchor = d.Root.Elements().LastOrDefault(e => e.Name.LocalName is "features" or "os" or "vcpus" or "vcpu" or "iothreads" or "cputune" or "numatune" or "resource");
                 if (anchor is null) XmlLayout.AppendChild(d.Root, cpu);
                 else XmlLayout.InsertAfter(anchor, cpu);
-                Record.Note("created", ("element", "cpu"));
+                Record.Created(RecordedElement.Cpu);
             }
             var numa = cpu.Element("numa");
             if (numa is null)
             {
                 numa = new XElement("numa");
                 XmlLayout.AppendChild(cpu, numa);
-                Record.Note("created", ("element", "numa"));
+                Record.Created(RecordedElement.Numa);
             }
             if (!numa.Elements("cell").Any())
             {
@@ -365,7 +387,7 @@ public static class GraceDomainTransformer
                     new XAttribute("memory", d.MemoryKiB.ToString(CultureInfo.InvariantCulture)),
                     new XAttribute("unit", "KiB"));
                 XmlLayout.AppendChild(numa, cell);
-                Record.Note("added-cell", ("id", "0"), ("gpu", ""));
+                Record.AddedCell(0, null);
                 messages.Add($"added guest NUMA cell 0 with all {Num(vcpus)} vCPU(s) and the guest's memory: QEMU needs them in a node once the GPU's nodes exist");
             }
             return _numa = numa;
@@ -387,7 +409,7 @@ public static class GraceDomainTransformer
             var anchor = hostdev.Element.Element("source");
             if (anchor is null) XmlLayout.AppendChild(hostdev.Element, element);
             else XmlLayout.InsertAfter(anchor, element);
-            Record.Note("added-alias", ("source", gpu.Address.ToString()), ("name", alias));
+            Record.AddedAlias(gpu.Address, alias);
             return alias;
         }
 
@@ -417,12 +439,12 @@ public static class GraceDomainTransformer
                 driver = new XElement("driver", new XAttribute("model", GraceGpu.VariantDriver));
                 if (hostdev.Element.Elements().FirstOrDefault() is { } first) XmlLayout.InsertBefore(first, driver);
                 else XmlLayout.AppendChild(hostdev.Element, driver);
-                Record.Note("added-driver-model", ("source", source), ("created", "yes"));
+                Record.AddedDriverModel(gpu.Address, createdDriver: true);
             }
             else
             {
                 driver.SetAttributeValue("model", GraceGpu.VariantDriver);
-                Record.Note("added-driver-model", ("source", source), ("created", "no"));
+                Record.AddedDriverModel(gpu.Address, createdDriver: false);
             }
             messages.Add($"set <driver model='{GraceGpu.VariantDriver}'/> on GPU {source}");
             Changed = true;
@@ -461,19 +483,20 @@ public static class GraceDomainTransformer
             if (!d.Root.Attributes().Any(a => a.IsNamespaceDeclaration && a.Value == QemuCommandLine.NamespaceUri))
             {
                 d.Root.Add(new XAttribute(XNamespace.Xmlns + "qemu", QemuCommandLine.NamespaceUri));
-                Record.Note("created", ("element", "xmlns:qemu"));
+                Record.Created(RecordedElement.QemuNamespace);
             }
             var commandline = d.Root.Element(QemuCommandLine.Ns + "commandline");
             if (commandline is null)
             {
                 commandline = new XElement(QemuCommandLine.Ns + "commandline");
                 XmlLayout.AppendChild(d.Root, commandline);
-                Record.Note("created", ("element", "qemu:commandline"));
+                Record.Created(RecordedElement.QemuCommandline);
             }
             var list = values.ToList();
+            var position = commandline.Elements(QemuCommandLine.Ns + "arg").Count();
             foreach (var v in list) XmlLayout.AppendChild(commandline, new XElement(QemuCommandLine.Ns + "arg", new XAttribute("value", v)));
-            // libvirt keeps <qemu:arg> order, so the first value and the count find the run again for --undo.
-            Record.Note("added-qemu-args", ("first", list[0]), ("count", list.Count.ToString(CultureInfo.InvariantCulture)));
+            // Every value exactly, and where the run starts: undo removes these and never a user's arg of the same value.
+            Record.AddedQemuArgs(position, list);
         }
     }
 }

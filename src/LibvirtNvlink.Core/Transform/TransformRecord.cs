@@ -1,4 +1,6 @@
 using System.Xml.Linq;
+using LibvirtNvlink.Domain;
+using LibvirtNvlink.Pci;
 using LibvirtNvlink.Xml;
 
 namespace LibvirtNvlink.Transform;
@@ -74,11 +76,74 @@ public sealed class TransformRecord
 
     public bool CreatedMetadata => (string?)Element.Attribute("created-metadata") == "yes";
 
-    /// <summary>An entry of the Grace edits (see <see cref="GraceDomainTransformer"/>): kind plus attributes.</summary>
-    public void Note(string kind, params (string Name, string Value)[] attributes) =>
-        Add(new XElement(Ns + kind, attributes.Select(a => new XAttribute(a.Name, a.Value))));
+    internal void GraceGpu(PciAddress source, IEnumerable<int> nodes, IEnumerable<int> hostNodes, GiForm form) =>
+        Add(new XElement(Ns + "grace-gpu", new XAttribute("source", source.ToString()), new XAttribute("nodes", Nodeset.Format(nodes)),
+            new XAttribute("host-nodes", Nodeset.Format(hostNodes)), new XAttribute("form", form == GiForm.LibvirtAcpi ? "acpi" : "qemu-commandline")));
 
-    public IEnumerable<XElement> Entries(string kind) => Element.Elements(Ns + kind);
+    internal IEnumerable<GraceGpuEntry> GraceGpus => Element.Elements(Ns + "grace-gpu")
+        .Select(e => Source(e) is { } s ? new GraceGpuEntry(s, Nodes(e, "nodes"), Nodes(e, "host-nodes"),
+            (string?)e.Attribute("form") == "acpi" ? GiForm.LibvirtAcpi : GiForm.QemuCommandline) : null)
+        .OfType<GraceGpuEntry>();
+
+    internal void AddedCell(int id, PciAddress? gpu) =>
+        Add(new XElement(Ns + "added-cell", new XAttribute("id", Num(id)), new XAttribute("gpu", gpu?.ToString() ?? "")));
+
+    internal IEnumerable<AddedCellEntry> AddedCells => Element.Elements(Ns + "added-cell")
+        .Select(e => Int(e, "id") is { } id ? new AddedCellEntry(id, Source(e, "gpu")) : null).OfType<AddedCellEntry>();
+
+    internal void PlainCell(int id) => Add(new XElement(Ns + "plain-cell", new XAttribute("id", Num(id))));
+
+    internal IEnumerable<int> PlainCells => Element.Elements(Ns + "plain-cell").Select(e => Int(e, "id")).OfType<int>();
+
+    internal void AddedAcpi(PciAddress source) => Add(new XElement(Ns + "added-acpi", new XAttribute("source", source.ToString())));
+
+    internal IEnumerable<PciAddress> AddedAcpis => Element.Elements(Ns + "added-acpi").Select(e => Source(e)).OfType<PciAddress>();
+
+    internal void AddedAlias(PciAddress source, string name) =>
+        Add(new XElement(Ns + "added-alias", new XAttribute("source", source.ToString()), new XAttribute("name", name)));
+
+    internal IEnumerable<AddedAliasEntry> AddedAliases => Element.Elements(Ns + "added-alias")
+        .Select(e => Source(e) is { } s && (string?)e.Attribute("name") is { } n ? new AddedAliasEntry(s, n) : null).OfType<AddedAliasEntry>();
+
+    internal void AddedDriverModel(PciAddress source, bool createdDriver) =>
+        Add(new XElement(Ns + "added-driver-model", new XAttribute("source", source.ToString()), new XAttribute("created", createdDriver ? "yes" : "no")));
+
+    internal IEnumerable<AddedDriverModelEntry> AddedDriverModels => Element.Elements(Ns + "added-driver-model")
+        .Select(e => Source(e) is { } s ? new AddedDriverModelEntry(s, (string?)e.Attribute("created") == "yes") : null).OfType<AddedDriverModelEntry>();
+
+    /// <summary>Records each added &lt;qemu:arg&gt; value exactly, and where the run starts among the commandline's args.</summary>
+    internal void AddedQemuArgs(int position, IReadOnlyList<string> values) =>
+        Add(new XElement(Ns + "added-qemu-args", new XAttribute("position", Num(position)),
+            values.Select(v => new XElement(Ns + "arg", new XAttribute("value", v)))));
+
+    internal IEnumerable<AddedQemuArgsEntry> AddedQemuArgRuns => Element.Elements(Ns + "added-qemu-args").Select(e =>
+    {
+        var values = e.Elements(Ns + "arg").Select(a => (string?)a.Attribute("value") ?? "").ToList();
+        if (values.Count > 0) return new AddedQemuArgsEntry(Int(e, "position"), values, values.Count);
+        return (string?)e.Attribute("first") is { } first && Int(e, "count") is { } count ? new AddedQemuArgsEntry(null, [first], count) : null;
+    }).OfType<AddedQemuArgsEntry>();
+
+    internal void Created(RecordedElement what) => Add(new XElement(Ns + "created", new XAttribute("element", CreatedName(what))));
+
+    internal bool WasCreated(RecordedElement what) => Element.Elements(Ns + "created").Any(e => (string?)e.Attribute("element") == CreatedName(what));
+
+    private static string CreatedName(RecordedElement what) => what switch
+    {
+        RecordedElement.Cpu => "cpu",
+        RecordedElement.Numa => "numa",
+        RecordedElement.QemuCommandline => "qemu:commandline",
+        _ => "xmlns:qemu",
+    };
+
+    private static string Num(int v) => v.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static int? Int(XElement e, string name) =>
+        int.TryParse((string?)e.Attribute(name), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : null;
+
+    private static PciAddress? Source(XElement e, string name = "source") =>
+        PciAddress.TryParse((string?)e.Attribute(name), out var a, out _) ? a : null;
+
+    private static IReadOnlyList<int> Nodes(XElement e, string name) => Nodeset.Parse((string?)e.Attribute(name) ?? "");
 
     private void Add(XElement entry) => XmlLayout.AppendChild(Element, entry);
 }
