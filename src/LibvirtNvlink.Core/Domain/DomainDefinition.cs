@@ -53,7 +53,16 @@ public sealed class DomainDefinition
 
     public string? VirtType => Root.Attribute("type")?.Value;
 
-    public string? Arch => Root.Element("os")?.Element("type")?.Attribute("arch")?.Value;
+    /// <summary>The guest arch: the one the XML names, else the one <see cref="GuestArch.Resolve"/> decided like libvirt.</summary>
+    public string? Arch => WrittenArch ?? _assumedArch;
+
+    /// <summary>The arch attribute of &lt;os&gt;&lt;type&gt; as written.</summary>
+    public string? WrittenArch => Root.Element("os")?.Element("type")?.Attribute("arch")?.Value;
+
+    private string? _assumedArch;
+
+    /// <summary>Records the arch libvirt will give a domain whose XML names none; the XML itself is not changed.</summary>
+    internal void AssumeArch(string arch) => _assumedArch = arch;
 
     public string? Machine => Root.Element("os")?.Element("type")?.Attribute("machine")?.Value;
 

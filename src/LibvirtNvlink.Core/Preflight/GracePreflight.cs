@@ -106,7 +106,8 @@ public static class GracePreflight
     /// <summary>The guest nodes tied to a GPU: &lt;acpi nodeset&gt;, or acpi-generic-initiator objects naming its alias.</summary>
     public static IReadOnlyList<int> GuestGiNodes(DomainDefinition d, PciHostdev hostdev)
     {
-        if (hostdev.Element.Element("acpi")?.Attribute("nodeset") is { } nodeset) return Nodeset.Parse(nodeset.Value);
+        // An acpi nodeset libvirt cannot parse gives no nodes here, which the node-count check reports with the element.
+        if (hostdev.Element.Element("acpi")?.Attribute("nodeset") is { } nodeset) return Nodeset.TryParse(nodeset.Value, out var acpiNodes, out _) ? acpiNodes : [];
         var alias = (string?)hostdev.Element.Element("alias")?.Attribute("name");
         if (alias is null) return [];
         var nodes = new List<int>();
@@ -139,18 +140,15 @@ public static class GracePreflight
         }).ToList();
         var window = GraceAssignment.MmioWindowFor(gpus);
         var source = fromVfio ? "as VFIO reports them" : "as sysfs shows them";
-        var (passed, set) = QemuCommandLine.HighmemMmioSize(d);
-        if (!passed && window > GraceAssignment.VirtDefaultHighMmio)
+        var (verdict, problem) = HighmemMmioWindow.Assess(d, window, source);
+        switch (verdict)
         {
-            findings.Add(new Finding(Severity.Warning, "grace-mmio-window-small", first.ToString(),
-                $"Domain '{d.Name}': the GPUs' 64-bit BARs ({source}) need a {window >> 30} GiB PCI window; the virt machine's default is 512 GiB, so the guest will " +
-                $"not map every BAR. With QEMU {TargetQemu.Show(VersionThresholds.QemuHighmemMmioSize)} or newer, 'libvirt-nvlink transform' sets highmem-mmio-size."));
-        }
-        else if (set is { } have && window > have)
-        {
-            findings.Add(new Finding(Severity.Warning, "grace-mmio-window-small", first.ToString(),
-                $"Domain '{d.Name}': highmem-mmio-size gives the guest a {have >> 30} GiB PCI window, but the GPUs' 64-bit BARs ({source}) need " +
-                $"{window >> 30} GiB, so the guest will not map every BAR. Set highmem-mmio-size={QemuCommandLine.QemuSize(window)} in the domain's <qemu:commandline>."));
+            case HighmemMmioVerdict.Missing or HighmemMmioVerdict.TooSmall:
+                findings.Add(new Finding(Severity.Warning, "grace-mmio-window-small", first.ToString(), $"Domain '{d.Name}': {problem}"));
+                break;
+            case HighmemMmioVerdict.Invalid:
+                findings.Add(Error("grace-mmio-window-invalid", first, $"Domain '{d.Name}': {problem}"));
+                break;
         }
     }
 

@@ -34,10 +34,11 @@ public static class GraceDomainTransformer
         if (assigned.Count == 0) return new TransformResult(xml, false, messages, null);
 
         var gpuList = string.Join(", ", assigned.Select(a => a.Gpu.Address));
+        if (GuestArch.Resolve(d, GuestArch.HostArch(host)) is { } assumed) messages.Add(assumed);
         if (!d.IsAarch64 || d.Machine is not { } machine || !machine.StartsWith("virt", StringComparison.Ordinal))
         {
             throw new TransformException(
-                $"domain '{d.Name}': assigns Grace GPU {gpuList} but is arch='{d.Arch}' machine='{d.Machine}'. " +
+                $"domain '{d.Name}': assigns Grace GPU {gpuList} but is arch='{d.Arch ?? "(none)"}' machine='{d.Machine ?? "(none)"}' in <os><type>. " +
                 "Grace passthrough needs an aarch64 virt guest: <type arch='aarch64' machine='virt'>hvm</type>.");
         }
         var errors = new List<string>();
@@ -214,7 +215,12 @@ public static class GraceDomainTransformer
             }
             if (hostdev.Element.Element("acpi")?.Attribute("nodeset") is { } userNodeset)
             {
-                var count = Nodeset.Parse(userNodeset.Value).Count;
+                if (!Nodeset.TryParse(userNodeset.Value, out var userNodes, out var why))
+                {
+                    throw new TransformException($"domain '{d.Name}': GPU {source} has <acpi nodeset='{userNodeset.Value}'/>, which is not a nodeset: {why}. " +
+                                                 "Fix it, or remove the <acpi> element and run transform again.");
+                }
+                var count = userNodes.Count;
                 if (count != gpu.GiNodes.Count)
                 {
                     throw new TransformException($"domain '{d.Name}': GPU {source} has <acpi nodeset='{userNodeset.Value}'/> ({count} node(s)) but the host " +
@@ -355,7 +361,14 @@ public static class GraceDomainTransformer
         {
             var memnode = d.Root.Element("numatune")?.Elements("memnode").FirstOrDefault(m => (string?)m.Attribute("cellid") == Num(cell));
             var set = (string?)memnode?.Attribute("nodeset");
-            return set is null ? null : Nodeset.Parse(set).FirstOrDefault();
+            if (set is null) return null;
+            if (!Nodeset.TryParse(set, out var nodes, out var why) || nodes.Count == 0)
+            {
+                throw new TransformException($"domain '{d.Name}': <numatune><memnode cellid='{Num(cell)}' nodeset='{set}'/> " +
+                                             $"{(nodes.Count == 0 && why.Length == 0 ? "names no host node" : "is not a nodeset: " + why)}, so the distances of the GPU's " +
+                                             "nodes to this cell cannot follow the host's. Fix the nodeset, then run transform again.");
+            }
+            return nodes[0];
         }
 
         private XElement EnsureNuma()
@@ -453,13 +466,20 @@ public static class GraceDomainTransformer
         public void EnsureMmioWindow(IReadOnlyList<GraceGpu> gpus, TargetQemu qemu)
         {
             var window = GraceAssignment.MmioWindowFor(gpus);
-            if (window <= GraceAssignment.VirtDefaultHighMmio) return;
+            var (verdict, problem) = HighmemMmioWindow.Assess(d, window, "as sysfs shows them");
+            switch (verdict)
+            {
+                case HighmemMmioVerdict.Enough:
+                    return;
+                case HighmemMmioVerdict.TooSmall:
+                    // The user's own value: left as written, with the preflight's words.
+                    messages.Add($"warning: domain '{d.Name}': {problem}");
+                    return;
+                case HighmemMmioVerdict.Invalid:
+                    throw new TransformException($"domain '{d.Name}': {problem}");
+            }
             var size = QemuCommandLine.QemuSize(window);
             var arg = "highmem-mmio-size=" + size;
-            if (QemuCommandLine.HighmemMmioSize(d).Passed)
-            {
-                return;
-            }
             if (!qemu.AtLeast(VersionThresholds.QemuHighmemMmioSize))
             {
                 messages.Add($"warning: the GPUs' 64-bit BARs need a {size} PCI window but the virt machine of QEMU {qemu} has a fixed 512G one and no " +

@@ -51,10 +51,11 @@ public static class Nv2DomainTransformer
             ThrowIfAny(d, errors);
             return new TransformResult(xml, false, messages, null);
         }
+        if (GuestArch.Resolve(d, GuestArch.HostArch(host)) is { } assumed) messages.Add(assumed);
         if (!d.IsPpc64 || !d.IsPseries)
         {
             throw new TransformException(
-                $"domain '{d.Name}': assigns NVLink2 GPU {string.Join(", ", gpus.Keys)} but is arch='{d.Arch}' machine='{d.Machine}'. " +
+                $"domain '{d.Name}': assigns NVLink2 GPU {string.Join(", ", gpus.Keys)} but is arch='{d.Arch ?? "(none)"}' machine='{d.Machine ?? "(none)"}' in <os><type>. " +
                 "NVLink2 passthrough needs a ppc64 pseries guest: <type arch='ppc64' machine='pseries'>hvm</type>.");
         }
 

@@ -143,7 +143,7 @@ public sealed class TransformRecord
     private static PciAddress? Source(XElement e, string name = "source") =>
         PciAddress.TryParse((string?)e.Attribute(name), out var a, out _) ? a : null;
 
-    private static IReadOnlyList<int> Nodes(XElement e, string name) => Nodeset.Parse((string?)e.Attribute(name) ?? "");
+    private static IReadOnlyList<int> Nodes(XElement e, string name) => Nodeset.TryParse((string?)e.Attribute(name), out var nodes, out _) ? nodes : [];
 
     private void Add(XElement entry) => XmlLayout.AppendChild(Element, entry);
 }
