@@ -59,6 +59,8 @@ public static class XmlLayout
     /// <summary>Removes an element and the indentation text that precedes it.</summary>
     public static void Remove(XElement element)
     {
+        // Already removed: a record that names one addition twice (found by HookFuzzTests) must not crash undo.
+        if (element.Parent is null) return;
         if (element.PreviousNode is XText { } ws && string.IsNullOrWhiteSpace(ws.Value) && ws is not XCData)
         {
             ws.Remove();
