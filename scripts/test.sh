@@ -12,8 +12,10 @@ if ! dotnet build LibvirtNvlink.sln -c Release -nologo -v quiet; then
   exit 1
 fi
 log=$(mktemp)
+export LIBVIRT_NVLINK_FUZZ_REPORT; LIBVIRT_NVLINK_FUZZ_REPORT=$(mktemp)
 dotnet test --solution LibvirtNvlink.sln -c Release --no-build 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
+cat "$LIBVIRT_NVLINK_FUZZ_REPORT"; rm -f "$LIBVIRT_NVLINK_FUZZ_REPORT"
 sum() { grep -E "^\s+$1: [0-9]+" "$log" | tail -n 1 | grep -oE '[0-9]+' || echo 0; }
 passed=$(sum succeeded); failed=$(sum failed); skipped=$(sum skipped)
 rm -f "$log"

@@ -29,7 +29,11 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
     private HookLog? _log;
     private readonly PciIdMemo _ids = new(env.Host);
 
-    /// <summary>Set when a watchdog should end the process: the configured timeout, once the slow path begins.</summary>
+    /// <summary>
+    /// Set when a watchdog should end the process. Called before the first read of anything stdin or the disk hands
+    /// us beyond the triage (with the default configuration), and again once the configuration is loaded; the
+    /// deadline counts from the first call.
+    /// </summary>
     public Action<TimeSpan, HookInvocation, HookConfig>? ArmWatchdog { get; init; }
 
     public int Run(IReadOnlyList<string> args, string domainXml)
@@ -40,27 +44,30 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
             return Usage;
         }
         // libvirtd runs us for every event of every domain on the host: decide "none of our business" from a scan of
-        // the XML and a few sysfs reads, before parsing anything or loading the configuration.
+        // the XML and a few sysfs reads, before parsing anything or loading the configuration. Every read here is
+        // non-blocking and capped (HostRoot.ReadBytes), and the scan is linear in the input: nothing to watch yet.
         if (HookTriage.Decide(hook, domainXml, IsOfInterest, d => File.Exists(DriverBinder.RecordPathFor(env.StateDirectory, d))) == HookTriage.Verdict.Done)
         {
             // A domain with no device of ours, or an op we have nothing to do at (start, stopped, migrate, restore,
             // attach and anything newer); for migrate/restore an empty stdout keeps libvirt's XML unchanged.
             return Ok;
         }
-        if (hook.Is("release", "end"))
+        return Guarded(hook, () =>
         {
-            // Release must undo even if the domain XML no longer shows why a change was made.
-            return Guarded(hook, () => Release(hook));
-        }
-        if (!AssignsDeviceOfInterest(domainXml, out var domain))
-        {
-            return Ok;
-        }
-        return Guarded(hook, () => hook.Op switch
-        {
-            "prepare" => Prepare(hook, domain!),
-            "started" => Started(hook, domain!),
-            _ => Reconnect(hook, domain!),
+            if (hook.Is("release", "end"))
+            {
+                // Release must undo even if the domain XML no longer shows why a change was made.
+                LoadConfig(hook);
+                return Release(hook);
+            }
+            if (!AssignsDeviceOfInterest(domainXml, out var domain)) return Ok;
+            LoadConfig(hook);
+            return hook.Op switch
+            {
+                "prepare" => Prepare(hook, domain!),
+                "started" => Started(hook, domain!),
+                _ => Reconnect(hook, domain!),
+            };
         });
     }
 
@@ -97,15 +104,16 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
     {
         try
         {
-            LoadConfig();
-            ArmWatchdog?.Invoke(_config.Timeout, hook, _config);
+            // Parsing a huge domain, a configuration or record on a hung filesystem, a group lock held elsewhere:
+            // all of it runs under the watchdog.
+            ArmWatchdog?.Invoke(HookConfig.Default.Timeout, hook, HookConfig.Default);
             return action();
         }
-        catch (DomainXmlException e) when (e.Message.Contains(env.ConfigPath, StringComparison.Ordinal))
+        catch (HookConfigException e)
         {
             Log(hook, e.Message, error: true);
             if (!hook.Is("prepare", "begin")) return Ok;
-            stderr.WriteLine($"libvirt-nvlink: {e.Message} Fix the file (schema: xml-schemas/libvirt-nvlink-config.xsd) and start again.");
+            stderr.WriteLine($"libvirt-nvlink: {e.Message}");
             return Refuse;
         }
 #pragma warning disable CA1031 // Any failure must end in an exit code we chose: a crash at reconnect would kill a guest.
@@ -123,10 +131,11 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
         }
     }
 
-    private void LoadConfig()
+    private void LoadConfig(HookInvocation hook)
     {
         _config = HookConfigLoader.Load(env.ConfigPath, env.StateDirectory);
         _log = new HookLog(_config.LogTarget == LogTarget.Syslog, _config.LogPath);
+        ArmWatchdog?.Invoke(_config.Timeout, hook, _config);
     }
 
     private void Log(HookInvocation hook, string message, bool error = false) =>
@@ -179,7 +188,17 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
     private int Started(HookInvocation hook, DomainDefinition domain)
     {
         var pidFile = Path.Combine(env.LibvirtQemuRunDirectory, hook.Domain + ".pid");
-        if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+        string? pidText;
+        try
+        {
+            pidText = TrustedFiles.ReadIfExists(pidFile, 64) is { } b ? System.Text.Encoding.ASCII.GetString(b).Trim() : null;
+        }
+        catch (IOException e)
+        {
+            Log(hook, $"cannot verify the locked-memory limit: {e.Message}");
+            return Ok;
+        }
+        if (!int.TryParse(pidText, NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
         {
             Log(hook, $"cannot verify the locked-memory limit: no pid in {pidFile}");
             return Ok;
@@ -207,9 +226,16 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
 
     private int Release(HookInvocation hook)
     {
-        var binder = new DriverBinder(env.Host, env.StateDirectory);
-        var restored = binder.Restore(hook.Domain);
-        if (restored.Count > 0) Log(hook, $"gave back {string.Join(", ", restored)} to their original drivers");
+        var binder = new DriverBinder(env.Host, env.StateDirectory, env.LockDirectory);
+        try
+        {
+            var restored = binder.Restore(hook.Domain);
+            if (restored.Count > 0) Log(hook, $"gave back {string.Join(", ", restored)} to their original drivers");
+        }
+        catch (IOException e) when (e is UndoRecordException or UntrustedFileException)
+        {
+            Log(hook, e.Message, error: true);
+        }
         return Ok;
     }
 
@@ -220,7 +246,7 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
     {
         var bound = new HashSet<PciAddress>();
         if (!_config.BindManagedNo) return bound;
-        var binder = new DriverBinder(env.Host, env.StateDirectory);
+        var binder = new DriverBinder(env.Host, env.StateDirectory, env.LockDirectory);
         // Grace GPUs go to the variant driver, from vfio-pci or no driver only: unbinding nvidia while CUDA
         // clients hold the GPU blocks in the kernel, so that one is refused with its fix instead.
         var grace = GraceAssignment.AssignedGraceGpus(domain, topology)

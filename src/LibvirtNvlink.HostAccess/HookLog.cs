@@ -19,14 +19,30 @@ public sealed class HookLog(bool toSyslog, string filePath)
         try
         {
             if (toSyslog && TrySyslog(line, error)) return;
-            var dir = Path.GetDirectoryName(filePath);
-            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-            File.AppendAllText(filePath, string.Create(CultureInfo.InvariantCulture,
-                $"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} libvirt-nvlink-hook[{Environment.ProcessId}]: {line}\n"));
+            // Created 0640 in a directory created 0750, never through a symlink; one planted there is refused.
+            TrustedFiles.Append(filePath, Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
+                $"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} libvirt-nvlink-hook[{Environment.ProcessId}]: {line}\n")));
+        }
+        catch (UntrustedFileException refused)
+        {
+            // The line and why the file was refused go to syslog instead, so the operator learns both.
+            Fallback($"{line} (not written to the log file: {refused.Message})", error: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or SocketException)
         {
             // Nowhere to log is not a reason to fail a guest's start.
+        }
+    }
+
+    private static void Fallback(string line, bool error)
+    {
+        try
+        {
+            TrySyslog(line, error);
+        }
+        catch (SocketException)
+        {
+            // No syslog either.
         }
     }
 

@@ -110,12 +110,7 @@ public static class PciSysfsReader
             numa = nn;
         }
         var driver = LinkName(dir + "/driver");
-        int? group = null;
-        if (LinkName(dir + "/iommu_group") is { } g &&
-            int.TryParse(g, NumberStyles.None, CultureInfo.InvariantCulture, out var gi))
-        {
-            group = gi;
-        }
+        var group = GroupNumber(dir + "/iommu_group");
         var ofNode = dtBaseRealPath is null ? null : OfNode(dir + "/of_node", dtBaseRealPath, at, findings);
         IReadOnlyList<PciBar>? bars = null;
         if (PciIds.IsGraceGpuId(vendor.Value, device.Value) && Text(dir + "/resource", at, findings) is { } resource)
@@ -167,6 +162,12 @@ public static class PciSysfsReader
         }
         return real[dtBase.Length..];
     }
+
+    /// <summary>The IOMMU group of one device (its iommu_group link), or null when it has none.</summary>
+    public static int? IommuGroup(HostRoot root, PciAddress address) => GroupNumber(root.Map($"{DevicesPath}/{address}/iommu_group"));
+
+    private static int? GroupNumber(string iommuGroupLink) =>
+        LinkName(iommuGroupLink) is { } g && int.TryParse(g, NumberStyles.None, CultureInfo.InvariantCulture, out var group) ? group : null;
 
     private static string? LinkName(string path)
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 
 namespace LibvirtNvlink.HostAccess;
 
@@ -35,32 +36,43 @@ public static class PlatformReader
     /// </summary>
     public static ((int Major, int Minor)? Qemu, ulong? LibvirtNumber) ReadLibvirtCache(string cacheDirectory, string emulator)
     {
-        if (!Directory.Exists(cacheDirectory)) return (null, null);
-        var wanted = "<emulator>" + emulator + "</emulator>";
+        try
+        {
+            // A cache directory others can write could claim any QEMU: then it says nothing.
+            if (!TrustedFiles.CheckDirectory(cacheDirectory)) return (null, null);
+        }
+        catch (IOException)
+        {
+            return (null, null);
+        }
+        var wanted = Encoding.UTF8.GetBytes("<emulator>" + emulator + "</emulator>");
+        Span<byte> head = stackalloc byte[512];
         foreach (var file in Directory.EnumerateFiles(cacheDirectory, "*.xml"))
         {
             try
             {
                 // A cache file is hundreds of kilobytes of <flag/> lines; the emulator is on its second line, so
                 // only the matching file is read in full. libvirt writes these files itself, in this exact form.
-                using (var head = File.OpenRead(file))
-                {
-                    var buffer = new byte[512];
-                    var n = head.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
-                    if (!System.Text.Encoding.UTF8.GetString(buffer, 0, n).Contains(wanted, StringComparison.Ordinal)) continue;
-                }
-                var text = File.ReadAllText(file);
+                using var reader = TrustedFiles.OpenForReading(file);
+                if (reader is null) continue;
+                var n = reader.ReadUpTo(head);
+                if (head[..n].IndexOf(wanted) < 0) continue;
+                var text = Encoding.UTF8.GetString(head[..n]) + Encoding.UTF8.GetString(reader.ReadToEnd(MaxCapabilityCacheBytes));
                 var qemu = Element(text, "version");
                 var self = Element(text, "selfvers");
                 return (qemu is { } v ? ((int)(v / 1_000_000), (int)(v / 1000 % 1000)) : null, self);
             }
             catch (IOException)
             {
-                // Being rewritten by libvirtd right now: it says nothing reliable.
+                // Being rewritten by libvirtd right now, or not libvirt's (a link, a FIFO, someone else's): it says
+                // nothing reliable.
             }
         }
         return (null, null);
     }
+
+    /// <summary>libvirt's capability files are a few hundred kilobytes.</summary>
+    public const int MaxCapabilityCacheBytes = 16 * 1024 * 1024;
 
     private static ulong? Element(string text, string name)
     {
@@ -74,9 +86,11 @@ public static class PlatformReader
     /// <summary>The soft "Max locked memory" of a process from /proc/PID/limits: bytes, ulong.MaxValue for unlimited.</summary>
     public static ulong? MaxLockedMemory(int pid)
     {
-        string text;
-        try { text = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/limits"); }
+        string? text;
+        // Not File.ReadAllText: that takes a shared flock, and anyone may hold an exclusive one on this file.
+        try { text = Interop.LibcInterop.ReadSmallFile($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/limits", HostRoot.MaxFileBytes) is { } b ? Encoding.UTF8.GetString(b) : null; }
         catch (IOException) { return null; }
+        if (text is null) return null;
         return ParseMaxLockedMemory(text);
     }
 

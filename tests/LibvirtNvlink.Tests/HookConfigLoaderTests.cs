@@ -1,6 +1,5 @@
 using LibvirtNvlink.Config;
 using LibvirtNvlink.HostAccess;
-using LibvirtNvlink.Xml;
 
 namespace LibvirtNvlink.Tests;
 
@@ -41,7 +40,7 @@ public class HookConfigLoaderTests
         File.WriteAllText(ConfigPath, Warn);
         HookConfigLoader.Load(ConfigPath, StateDir);
         File.WriteAllText(ConfigPath, Invalid);
-        var e = Assert.Throws<DomainXmlException>(() => HookConfigLoader.Load(ConfigPath, StateDir));
+        var e = Assert.Throws<HookConfigException>(() => HookConfigLoader.Load(ConfigPath, StateDir));
         Assert.Contains(ConfigPath, e.Message, StringComparison.Ordinal);
         Assert.Contains("not a valid libvirt-nvlink configuration", e.Message, StringComparison.Ordinal);
         Assert.Equal(Warn, File.ReadAllText(HookConfigLoader.ValidatedCopyPath(StateDir)));
@@ -53,7 +52,7 @@ public class HookConfigLoaderTests
         File.WriteAllText(ConfigPath, Invalid);
         Directory.CreateDirectory(StateDir);
         File.WriteAllText(Path.Combine(StateDir, "config.validated-0000000000000000.xml"), Invalid);
-        Assert.Throws<DomainXmlException>(() => HookConfigLoader.Load(ConfigPath, StateDir));
+        Assert.Throws<HookConfigException>(() => HookConfigLoader.Load(ConfigPath, StateDir));
     }
 
     [Fact]

@@ -225,7 +225,9 @@ public class HookDispatcherTests
         var stderr = new StringWriter();
         var dispatcher = new Hook.HookDispatcher(h.Environment, stderr)
         {
-            ArmWatchdog = (_, _, _) => throw new InvalidCastException("simulated bug"),
+            // Armed first with the defaults, before the configuration (and its log file) is read; the second arming
+            // comes once the log is set up.
+            ArmWatchdog = (_, _, config) => { if (!ReferenceEquals(config, Config.HookConfig.Default)) throw new InvalidCastException("simulated bug"); },
         };
         Assert.Equal(expected, dispatcher.Run(["gpu1", op, subOp, "-"], Golden("gpu1-write-out.xml")));
         Assert.Contains("InvalidCastException", File.ReadAllText(h.LogPath), StringComparison.Ordinal);

@@ -45,21 +45,30 @@ public sealed class HookHarness
 
     public string StateDir => Path.Combine(Dir, "state");
 
+    public string LockDir => Path.Combine(Dir, "locks");
+
     public HookEnvironment Environment => HookEnvironment.FromVariables(name => name switch
     {
         "LIBVIRT_NVLINK_HOST_ROOT" => HostRoot,
         "LIBVIRT_NVLINK_CONFIG" => ConfigPath,
         "LIBVIRT_NVLINK_STATE_DIR" => StateDir,
-        "LIBVIRT_NVLINK_LOCK_DIR" => Path.Combine(Dir, "locks"),
+        "LIBVIRT_NVLINK_LOCK_DIR" => LockDir,
         "LIBVIRT_NVLINK_LIBVIRT_RUN_DIR" => RunDir,
         "LIBVIRT_NVLINK_LIBVIRT_CACHE_DIR" => CacheDir,
         _ => null,
     });
 
-    public HookRun Run(string xml, params string[] args)
+    /// <summary>The configuration the tests usually write: a log file, and whatever <paramref name="elements"/> add.</summary>
+    public void Configure(string elements) => File.WriteAllText(ConfigPath,
+        $"<libvirt-nvlink xmlns='http://libvirt-nvlink.org/xmlns/config/1.0'>{elements}<log target='file' path='{LogPath}'/></libvirt-nvlink>");
+
+    public HookRun Run(string xml, params string[] args) => RunWith(null, xml, args);
+
+    /// <param name="armWatchdog">Called where the hook arms its watchdog (none when null).</param>
+    public HookRun RunWith(Action<TimeSpan, HookInvocation, Config.HookConfig>? armWatchdog, string xml, params string[] args)
     {
         var stderr = new StringWriter();
-        var code = new HookDispatcher(Environment, stderr).Run(args, xml);
+        var code = new HookDispatcher(Environment, stderr) { ArmWatchdog = armWatchdog }.Run(args, xml);
         return new HookRun(code, stderr.ToString(), File.Exists(LogPath) ? File.ReadAllText(LogPath) : "");
     }
 }

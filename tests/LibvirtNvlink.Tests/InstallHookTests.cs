@@ -121,4 +121,110 @@ public class InstallHookTests
         var uninstall = CliRunner.Run(null, "install-hook", "--hooks-dir", hooks, "--uninstall");
         Assert.Contains("removed", uninstall.Stdout, StringComparison.Ordinal);
     }
+
+    // Issue #13, point 8: our files are recognised by the checksum recorded at install, and --uninstall undoes every
+    // state an install can stop in.
+    private const string SiteScriptWithOurMarker = "#!/bin/sh\n# libvirt-nvlink qemu dispatcher\n# (copied by a site admin, then changed)\necho site >> /dev/null\ncat >/dev/null\n";
+
+    [Fact]
+    public void A_site_qemu_script_carrying_our_marker_line_is_chained_on_install_and_never_deleted()
+    {
+        var (hooks, binary) = Setup();
+        var qemu = Path.Combine(hooks, "qemu");
+        Executable(qemu, SiteScriptWithOurMarker);
+        var installer = new HookInstaller(hooks, Dispatcher);
+
+        installer.Install(binary, new LibvirtVersion(6, 0, 0));
+        Assert.Equal(SiteScriptWithOurMarker, File.ReadAllText(Path.Combine(hooks, HookInstaller.ChainedName)));
+        Assert.Equal(Dispatcher, File.ReadAllText(qemu));
+
+        installer.Uninstall();
+        Assert.Equal(SiteScriptWithOurMarker, File.ReadAllText(qemu));
+        Assert.Equal(["qemu"], Directory.GetFileSystemEntries(hooks).Select(Path.GetFileName).Where(n => n != "qemu.d").Order());
+    }
+
+    [Fact]
+    public void A_site_qemu_script_carrying_our_marker_line_survives_uninstall_when_nothing_was_installed()
+    {
+        var (hooks, _) = Setup();
+        var qemu = Path.Combine(hooks, "qemu");
+        Executable(qemu, SiteScriptWithOurMarker);
+        var said = new HookInstaller(hooks, Dispatcher).Uninstall();
+        Assert.Equal(SiteScriptWithOurMarker, File.ReadAllText(qemu));
+        Assert.Contains(said, s => s.StartsWith("nothing of libvirt-nvlink", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Uninstall_after_an_install_interrupted_once_the_site_script_was_moved_aside_puts_it_back()
+    {
+        var (hooks, binary) = Setup();
+        var qemu = Path.Combine(hooks, "qemu");
+        var original = "#!/bin/sh\ncat >/dev/null\n";
+        Executable(qemu, original);
+        new HookInstaller(hooks, Dispatcher).Install(binary, new LibvirtVersion(6, 0, 0));
+        File.Delete(qemu); // the state of a crash between moving the site script aside and writing the dispatcher
+
+        new HookInstaller(hooks, Dispatcher).Uninstall();
+
+        Assert.Equal(original, File.ReadAllText(qemu));
+        Assert.False(File.Exists(Path.Combine(hooks, HookInstaller.ChainedName)));
+        Assert.False(File.Exists(Path.Combine(hooks, "qemu.d", HookInstaller.HookName)));
+        Assert.False(File.Exists(Path.Combine(hooks, HookInstaller.ManifestName)));
+    }
+
+    [Fact]
+    public void Uninstall_of_an_install_on_new_libvirt_removes_the_link_and_nothing_else()
+    {
+        var (hooks, binary) = Setup();
+        var other = Path.Combine(hooks, "qemu.d", "60-other");
+        new HookInstaller(hooks, Dispatcher).Install(binary, new LibvirtVersion(9, 0, 0));
+        Executable(other, "#!/bin/sh\n");
+        new HookInstaller(hooks, Dispatcher).Uninstall();
+        Assert.Equal([other], Directory.GetFileSystemEntries(Path.Combine(hooks, "qemu.d")));
+    }
+
+    [Fact]
+    public void Uninstall_of_a_dispatcher_without_a_site_script_removes_it_and_the_manifest()
+    {
+        var (hooks, binary) = Setup();
+        new HookInstaller(hooks, Dispatcher).Install(binary, new LibvirtVersion(6, 0, 0));
+        Assert.True(File.Exists(Path.Combine(hooks, HookInstaller.ManifestName)));
+        new HookInstaller(hooks, Dispatcher).Uninstall();
+        Assert.Equal(["qemu.d"], Directory.GetFileSystemEntries(hooks).Select(Path.GetFileName));
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(hooks, "qemu.d")));
+    }
+
+    [Fact]
+    public void A_dispatcher_installed_by_an_earlier_build_is_recognised_by_the_checksum_in_its_manifest()
+    {
+        var (hooks, binary) = Setup();
+        var earlier = Dispatcher.Replace("set -u", "set -u # an earlier release", StringComparison.Ordinal);
+        new HookInstaller(hooks, earlier).Install(binary, new LibvirtVersion(6, 0, 0));
+        new HookInstaller(hooks, Dispatcher).Uninstall();
+        Assert.False(File.Exists(Path.Combine(hooks, "qemu")));
+    }
+
+    [Fact]
+    public void A_dispatcher_edited_after_install_is_left_with_the_site_script_and_a_sentence_saying_so()
+    {
+        var (hooks, binary) = Setup();
+        var qemu = Path.Combine(hooks, "qemu");
+        Executable(qemu, "#!/bin/sh\ncat >/dev/null\n");
+        new HookInstaller(hooks, Dispatcher).Install(binary, new LibvirtVersion(6, 0, 0));
+        File.AppendAllText(qemu, "# edited by hand\n");
+        var said = new HookInstaller(hooks, Dispatcher).Uninstall();
+        Assert.EndsWith("# edited by hand\n", File.ReadAllText(qemu), StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(hooks, HookInstaller.ChainedName)));
+        Assert.Contains(said, s => s.Contains("decide which to keep", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Uninstall_removes_the_temporary_link_of_an_interrupted_install()
+    {
+        var (hooks, binary) = Setup();
+        Directory.CreateDirectory(Path.Combine(hooks, "qemu.d"));
+        File.CreateSymbolicLink(Path.Combine(hooks, "qemu.d", HookInstaller.HookName + ".tmp-999999"), binary);
+        new HookInstaller(hooks, Dispatcher).Uninstall();
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(hooks, "qemu.d")));
+    }
 }

@@ -83,7 +83,7 @@ internal static class ApplyCommand
             Console.Out.Write(UnifiedDiff.Create(current, result.Xml, $"{name} (defined)", $"{name} (after apply)"));
             return true;
         }
-        var saved = session.Backup(name, current);
+        var saved = session.Backup(current);
         var defined = session.Define(result.Xml);
         Console.Out.WriteLine($"domain '{name}': completed and redefined (previous definition in {saved})" +
                               (defined.IsActive ? "; it is running, so the change takes effect at its next boot." : "."));

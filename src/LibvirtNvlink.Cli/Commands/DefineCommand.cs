@@ -32,7 +32,7 @@ internal static class DefineCommand
                 var xmlToDefine = result.Xml;
                 if (session.Value.CurrentDefinition(name, uuid) is { } current)
                 {
-                    var saved = session.Value.Backup(name ?? "domain", current);
+                    var saved = session.Value.Backup(current);
                     Console.Error.WriteLine($"domain '{name}' exists: its current definition is saved in {saved}");
                     xmlToDefine = LibvirtSession.AdoptUuid(xmlToDefine, current);
                 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Xml.Linq;
 using LibvirtNvlink.Domain;
 using LibvirtNvlink.HostAccess;
@@ -82,13 +81,21 @@ internal sealed class LibvirtSession(ReconnectingConnection link, Topology.HostT
         return d.ToXml();
     }
 
-    /// <summary>Saves a definition before it is replaced; returns where.</summary>
-    public string Backup(string name, string xml)
+    /// <summary>
+    /// Saves a definition before it is replaced; returns where. Named from its UUID and a sanitised name
+    /// (<see cref="BackupFileName"/>), always inside the backup directory, readable by root only (it holds secrets).
+    /// </summary>
+    public string Backup(string xml)
     {
-        Directory.CreateDirectory(backupDirectory);
-        var stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss.fff'Z'", CultureInfo.InvariantCulture);
-        var path = Path.Combine(backupDirectory, $"{name}-{stamp}.xml");
-        AtomicFile.WriteAllText(path, xml);
+        var (name, uuid) = Identity(xml);
+        Directory.CreateDirectory(backupDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var directory = Path.GetFullPath(backupDirectory);
+        var path = Path.GetFullPath(Path.Combine(directory, BackupFileName.For(uuid, name, DateTime.UtcNow)));
+        if (Path.GetDirectoryName(path) != directory.TrimEnd('/'))
+        {
+            throw new InvalidOperationException($"backup name {path} left {directory}");
+        }
+        AtomicFile.WriteAllText(path, xml, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         return path;
     }
 

@@ -96,7 +96,7 @@ internal static class WatchCommand
             if (current is null) return;
             var result = fresh.Transform(current, memlock);
             if (!result.Changed) return;
-            var saved = fresh.Backup(name, current);
+            var saved = fresh.Backup(current);
             var defined = fresh.Define(result.Xml);
             Log($"completed domain '{name}' for NVLink2 (previous definition in {saved}){(defined.IsActive ? "; running: takes effect at next boot" : "")}");
         }

@@ -32,6 +32,12 @@ public sealed record HookConfig(
 
     public static HookConfig Default { get; } = new(IncompletePolicy.Refuse, TimeSpan.FromSeconds(10), false, LogTarget.Syslog, DefaultLogPath);
 
+    /// <summary>The bounds of &lt;hook timeout-seconds&gt;, in the schema and here: a text that skipped validation is held to them too.</summary>
+    public const int MinTimeoutSeconds = 1;
+
+    /// <inheritdoc cref="MinTimeoutSeconds"/>
+    public const int MaxTimeoutSeconds = 300;
+
     private const string SchemaResource = "LibvirtNvlink.Config.libvirt-nvlink-config.xsd";
 
     private static readonly Lazy<XmlSchemaSet> Schema = new(() =>
@@ -53,17 +59,31 @@ public sealed record HookConfig(
     private static string? _fingerprint;
 
     /// <summary>Parses and validates a configuration document.</summary>
-    /// <exception cref="DomainXmlException">Not well-formed, a DTD, or not valid against the schema; names the file.</exception>
+    /// <exception cref="HookConfigException">Not well-formed, a DTD, or not valid against the schema; names the file.</exception>
     public static HookConfig Parse(string xml, string path)
     {
-        var doc = SafeXml.Parse(xml, path);
+        var doc = Load(xml, path);
         var errors = new List<string>();
         doc.Validate(Schema.Value, (_, e) => errors.Add($"line {e.Exception?.LineNumber}: {e.Message}"), addSchemaInfo: false);
         if (errors.Count > 0)
         {
-            throw new DomainXmlException($"{path} is not a valid libvirt-nvlink configuration: {string.Join("; ", errors)}");
+            throw new HookConfigException(path, $"{path} is not a valid libvirt-nvlink configuration: {string.Join("; ", errors)}. {Fix}");
         }
-        return Read(doc);
+        return Read(doc, path);
+    }
+
+    private const string Fix = "Fix the file (schema: xml-schemas/libvirt-nvlink-config.xsd) and start again.";
+
+    private static XDocument Load(string xml, string path)
+    {
+        try
+        {
+            return SafeXml.Parse(xml, path);
+        }
+        catch (DomainXmlException e)
+        {
+            throw new HookConfigException(path, $"{e.Message} {Fix}", e);
+        }
     }
 
     /// <summary>
@@ -71,7 +91,8 @@ public sealed record HookConfig(
     /// <see cref="SchemaFingerprint"/>: compiling the schema is most of a configuration load, and the hook loads it
     /// before every GPU guest starts.
     /// </summary>
-    public static HookConfig ParsePreviouslyValidated(string xml, string path) => Read(SafeXml.Parse(xml, path));
+    /// <exception cref="HookConfigException">Not well-formed, or a value outside the bounds the schema sets.</exception>
+    public static HookConfig ParsePreviouslyValidated(string xml, string path) => Read(Load(xml, path), path);
 
     private static Stream OpenSchema() =>
         typeof(HookConfig).Assembly.GetManifestResourceStream(SchemaResource)
@@ -89,14 +110,22 @@ public sealed record HookConfig(
         return hash.ToString("x16", CultureInfo.InvariantCulture);
     }
 
-    private static HookConfig Read(XDocument doc)
+    private static HookConfig Read(XDocument doc, string path)
     {
         XNamespace ns = NamespaceUri;
         var root = doc.Root!;
         var policy = (string?)root.Element(ns + "policy")?.Attribute("incomplete") == "warn" ? IncompletePolicy.Warn : IncompletePolicy.Refuse;
-        var timeout = root.Element(ns + "hook")?.Attribute("timeout-seconds") is { } t
-            ? TimeSpan.FromSeconds((double)decimal.Parse(t.Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture))
-            : Default.Timeout;
+        var timeout = Default.Timeout;
+        if (root.Element(ns + "hook")?.Attribute("timeout-seconds") is { } t)
+        {
+            // The schema says the same; this holds for a text that reached us without validation, too.
+            if (!decimal.TryParse(t.Value.Trim(), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds) ||
+                seconds < MinTimeoutSeconds || seconds > MaxTimeoutSeconds)
+            {
+                throw new HookConfigException(path, $"{path}: <hook timeout-seconds='{t.Value}'> is not a number of seconds from {MinTimeoutSeconds} to {MaxTimeoutSeconds}. {Fix}");
+            }
+            timeout = TimeSpan.FromSeconds((double)seconds);
+        }
         var bind = (string?)root.Element(ns + "bind-managed-no")?.Attribute("enabled") == "yes";
         var log = root.Element(ns + "log");
         var target = (string?)log?.Attribute("target") == "file" ? LogTarget.File : LogTarget.Syslog;

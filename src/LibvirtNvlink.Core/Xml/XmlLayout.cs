@@ -70,6 +70,8 @@ public static class XmlLayout
     /// </summary>
     public static void Remove(XElement element)
     {
+        // Already removed: a record that names one addition twice (found by HookFuzzTests) must not crash undo.
+        if (element.Parent is null) return;
         // Every insertion puts one line break and indentation before the element; after a reparse that text may have
         // merged with the whitespace that was there before, so only its last line goes.
         if (element.PreviousNode is XText ws and not XCData && string.IsNullOrWhiteSpace(ws.Value) && LastLine(ws.Value) is { } line)

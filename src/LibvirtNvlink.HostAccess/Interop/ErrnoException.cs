@@ -7,6 +7,9 @@ public sealed class ErrnoException(string operation, string path, int errno)
     : IOException($"{operation} {path}: {Describe(errno)}")
 {
     public const int ENOENT = 2;
+    public const int ENXIO = 6;
+    public const int EINTR = 4;
+    public const int EEXIST = 17;
     public const int EACCES = 13;
     public const int EISDIR = 21;
     public const int EAGAIN = 11;

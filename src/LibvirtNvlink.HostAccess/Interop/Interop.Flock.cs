@@ -2,12 +2,28 @@ using System.Runtime.InteropServices;
 
 namespace LibvirtNvlink.HostAccess.Interop;
 
+/// <summary>flock(2) operations (sys/file.h).</summary>
+[Flags]
+public enum LockOperation
+{
+    Shared = 1,
+    Exclusive = 2,
+    NonBlocking = 4,
+    Unlock = 8,
+}
+
 internal static partial class LibcInterop
 {
-    public const int LOCK_EX = 2;
-    public const int LOCK_UN = 8;
-
-    /// <summary>int flock(int fd, int operation) — Tmds.LibC does not have it.</summary>
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
-    public static partial int Flock(int fd, int operation);
+    private static partial int FlockNative(FileDescriptorHandle fd, int operation);
+
+    /// <summary>flock(2), retried on EINTR (a blocking lock wait is interruptible); errno turned into an exception naming the path.</summary>
+    public static void Flock(FileDescriptorHandle fd, LockOperation operation, string path)
+    {
+        while (FlockNative(fd, (int)operation) != 0)
+        {
+            var e = Marshal.GetLastPInvokeError();
+            if (e != ErrnoException.EINTR) throw new ErrnoException("flock", path, e);
+        }
+    }
 }

@@ -19,10 +19,4 @@ internal static partial class LibcInterop
 
     /// <summary>open(2) for device nodes.</summary>
     public static int OpenDevice(string path, bool readWrite) => OpenOrThrow(path, readWrite ? O_RDWR : O_RDONLY, 0);
-
-    /// <summary>
-    /// open(O_RDWR | O_CREAT) for a lock file. Not FileStream: .NET takes a non-blocking flock of its own on every file
-    /// it opens, which fails — instead of waiting — while another hook holds the lock.
-    /// </summary>
-    public static int OpenLockFile(string path) => OpenOrThrow(path, O_RDWR | O_CREAT, 0x180 /* 0600 */);
 }

@@ -4,7 +4,7 @@ namespace LibvirtNvlink.HostAccess.Interop;
 
 internal static partial class LibcInterop
 {
-    private const int AT_FDCWD = -100;
+    internal const int AT_FDCWD = -100;
     private const uint STATX_TYPE = 1;
 
     /// <summary>struct statx is the same on every architecture, unlike struct stat; stx_mode is a u16 at 28.</summary>
@@ -14,7 +14,7 @@ internal static partial class LibcInterop
     public const int S_IFCHR = 0x2000;
 
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static unsafe partial int StatxNative(int dirfd, string path, int flags, uint mask, byte* buffer);
+    internal static unsafe partial int StatxNative(int dirfd, string path, int flags, uint mask, byte* buffer);
 
     /// <summary>The file type bits (S_IFMT) of a path, following symlinks, or null when it does not exist.</summary>
     public static unsafe int? FileType(string path)
