@@ -58,7 +58,7 @@ public class SimulateHostCliTests
         {
             Chips = [BuiltInLayouts.Witherspoon6Gpu.Chips[0] with { Gpus = [new GpuLayout(4, 2, 4, 255, Defects: ["melted"])] }],
         };
-        var e = Assert.Throws<ArgumentException>(() => SimulatedHostWriter.Write(bad, NewDir()));
+        var e = Assert.Throws<HostLayoutException>(() => SimulatedHostWriter.Write(bad, NewDir()));
         Assert.Contains("melted", e.Message, StringComparison.Ordinal);
     }
 
