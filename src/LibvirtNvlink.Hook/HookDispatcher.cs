@@ -101,7 +101,7 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
             ArmWatchdog?.Invoke(_config.Timeout, hook, _config);
             return action();
         }
-        catch (DomainXmlException e) when (e.Message.Contains(env.ConfigPath, StringComparison.Ordinal))
+        catch (HookConfigException e)
         {
             Log(hook, e.Message, error: true);
             if (!hook.Is("prepare", "begin")) return Ok;

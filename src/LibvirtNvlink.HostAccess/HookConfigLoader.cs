@@ -11,7 +11,7 @@ namespace LibvirtNvlink.HostAccess;
 public static class HookConfigLoader
 {
     /// <returns>The defaults when the file does not exist.</returns>
-    /// <exception cref="Xml.DomainXmlException">Not well-formed or not valid; names the file.</exception>
+    /// <exception cref="HookConfigException">Not well-formed or not valid; names the file.</exception>
     public static HookConfig Load(string configPath, string stateDirectory)
     {
         string text;

@@ -41,10 +41,19 @@ public class HookConfigLoaderTests
         File.WriteAllText(ConfigPath, Warn);
         HookConfigLoader.Load(ConfigPath, StateDir);
         File.WriteAllText(ConfigPath, Invalid);
-        var e = Assert.Throws<DomainXmlException>(() => HookConfigLoader.Load(ConfigPath, StateDir));
+        var e = Assert.Throws<HookConfigException>(() => HookConfigLoader.Load(ConfigPath, StateDir));
         Assert.Contains(ConfigPath, e.Message, StringComparison.Ordinal);
         Assert.Contains("not a valid libvirt-nvlink configuration", e.Message, StringComparison.Ordinal);
         Assert.Equal(Warn, File.ReadAllText(HookConfigLoader.ValidatedCopyPath(StateDir)));
+    }
+
+    [Fact]
+    public void A_file_that_is_not_even_well_formed_is_a_configuration_error_not_a_domain_XML_error()
+    {
+        File.WriteAllText(ConfigPath, "<libvirt-nvlink xmlns='http://libvirt-nvlink.org/xmlns/config/1.0'>");
+        var e = Assert.Throws<HookConfigException>(() => HookConfigLoader.Load(ConfigPath, StateDir));
+        Assert.Contains(ConfigPath, e.Message, StringComparison.Ordinal);
+        Assert.IsType<DomainXmlException>(e.InnerException);
     }
 
     [Fact]
@@ -53,7 +62,7 @@ public class HookConfigLoaderTests
         File.WriteAllText(ConfigPath, Invalid);
         Directory.CreateDirectory(StateDir);
         File.WriteAllText(Path.Combine(StateDir, "config.validated-0000000000000000.xml"), Invalid);
-        Assert.Throws<DomainXmlException>(() => HookConfigLoader.Load(ConfigPath, StateDir));
+        Assert.Throws<HookConfigException>(() => HookConfigLoader.Load(ConfigPath, StateDir));
     }
 
     [Fact]

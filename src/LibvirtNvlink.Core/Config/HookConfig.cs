@@ -53,15 +53,15 @@ public sealed record HookConfig(
     private static string? _fingerprint;
 
     /// <summary>Parses and validates a configuration document.</summary>
-    /// <exception cref="DomainXmlException">Not well-formed, a DTD, or not valid against the schema; names the file.</exception>
+    /// <exception cref="HookConfigException">Not well-formed, a DTD, or not valid against the schema; names the file.</exception>
     public static HookConfig Parse(string xml, string path)
     {
-        var doc = SafeXml.Parse(xml, path);
+        var doc = ParseXml(xml, path);
         var errors = new List<string>();
         doc.Validate(Schema.Value, (_, e) => errors.Add($"line {e.Exception?.LineNumber}: {e.Message}"), addSchemaInfo: false);
         if (errors.Count > 0)
         {
-            throw new DomainXmlException($"{path} is not a valid libvirt-nvlink configuration: {string.Join("; ", errors)}");
+            throw new HookConfigException($"{path} is not a valid libvirt-nvlink configuration: {string.Join("; ", errors)}");
         }
         return Read(doc);
     }
@@ -71,7 +71,19 @@ public sealed record HookConfig(
     /// <see cref="SchemaFingerprint"/>: compiling the schema is most of a configuration load, and the hook loads it
     /// before every GPU guest starts.
     /// </summary>
-    public static HookConfig ParsePreviouslyValidated(string xml, string path) => Read(SafeXml.Parse(xml, path));
+    public static HookConfig ParsePreviouslyValidated(string xml, string path) => Read(ParseXml(xml, path));
+
+    private static XDocument ParseXml(string xml, string path)
+    {
+        try
+        {
+            return SafeXml.Parse(xml, path);
+        }
+        catch (DomainXmlException e)
+        {
+            throw new HookConfigException(e.Message, e);
+        }
+    }
 
     private static Stream OpenSchema() =>
         typeof(HookConfig).Assembly.GetManifestResourceStream(SchemaResource)
