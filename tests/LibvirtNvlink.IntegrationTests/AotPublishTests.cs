@@ -94,7 +94,7 @@ public partial class AotPublishTests
 
     private static Dictionary<string, string> Environment(string host, string? config)
     {
-        var dir = Directory.CreateTempSubdirectory("lvn-hook-").FullName;
+        var dir = Tests.TestRunTemp.NewDirectory("hook-");
         var env = new Dictionary<string, string>
         {
             ["LIBVIRT_NVLINK_HOST_ROOT"] = host,

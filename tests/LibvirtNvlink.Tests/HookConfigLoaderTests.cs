@@ -9,7 +9,7 @@ public class HookConfigLoaderTests
     private const string Warn = "<libvirt-nvlink xmlns='http://libvirt-nvlink.org/xmlns/config/1.0'><policy incomplete='warn'/></libvirt-nvlink>";
     private const string Invalid = "<libvirt-nvlink xmlns='http://libvirt-nvlink.org/xmlns/config/1.0'><policy incomplete='maybe'/></libvirt-nvlink>";
 
-    private readonly string _dir = Directory.CreateTempSubdirectory("config-").FullName;
+    private readonly string _dir = TestRunTemp.NewDirectory("config-");
 
     private string ConfigPath => Path.Combine(_dir, "config.xml");
 

@@ -5,7 +5,7 @@ namespace LibvirtNvlink.Tests;
 
 public class SimulateHostCliTests
 {
-    private static string NewDir() => Path.Combine(Path.GetTempPath(), "sim-" + Guid.NewGuid().ToString("N"));
+    private static string NewDir() => Path.Combine(TestRunTemp.Path, "sim-" + Guid.NewGuid().ToString("N"));
 
     [Fact]
     public void A_built_in_layout_is_written_and_reads_back()
