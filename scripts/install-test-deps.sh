@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use for real (no mocks): Graphviz to check --dot output, libvirt's
 # clients (virt-xml-validate, virsh) and daemon with the ppc64, x86 and aarch64 (Grace domains) QEMUs for the integration tests.
-# gcc with the x86 and ppc64el kernel headers checks our VFIO constants and struct layouts against linux/vfio.h.
+# gcc with the x86 and ppc64el kernel headers checks our VFIO constants and struct layouts against linux/vfio.h;
+# libvirt-dev's virterror.h checks our virError struct. libvirt-l10n and a de_DE.UTF-8 locale let a test see
+# libvirt's translated messages (errors must be classified by code, never by text).
 # Idempotent; does nothing for packages already present. Needs root (CI and these machines run as root).
 set -euo pipefail
-packages=(graphviz libxml2-utils libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-ppc qemu-system-x86 qemu-system-arm gcc linux-libc-dev linux-libc-dev-ppc64el-cross)
+packages=(graphviz libxml2-utils libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-ppc qemu-system-x86 qemu-system-arm gcc linux-libc-dev linux-libc-dev-ppc64el-cross libvirt-dev libvirt-l10n locales)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# Not a package: the locale is generated on the machine (localedef, from the locales package).
+locale_missing() { ! locale -a 2>/dev/null | grep -qix 'de_DE.utf8'; }
+[ ${#missing[@]} -eq 0 ] && ! locale_missing && exit 0
 if [ "$(id -u)" -ne 0 ]; then
-  echo "install-test-deps: not root; missing packages: ${missing[*]} (tests that need them will be skipped)" >&2
+  echo "install-test-deps: not root; missing packages: ${missing[*]:-none}, de_DE.UTF-8 locale: $(locale_missing && echo missing || echo present) (tests that need them will be skipped)" >&2
   exit 0
 fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if locale_missing; then localedef -i de_DE -f UTF-8 de_DE.UTF-8; fi

@@ -68,24 +68,30 @@ public sealed class LibvirtConnection : IDisposable
     }
 
     /// <summary>Every persistent (defined) domain.</summary>
-    public IReadOnlyList<LibvirtDomainInfo> ListDefinedDomains()
+    public IReadOnlyList<LibvirtDomainInfo> ListDefinedDomains() => ListDefinedDomains(p => new LibvirtDomainHandle(p), Describe);
+
+    /// <summary>
+    /// Takes ownership of every domain pointer libvirt returned before describing any, so a describe that throws
+    /// part-way still frees them all (and the array). The parameters are the seams a test uses to see that.
+    /// </summary>
+    internal IReadOnlyList<LibvirtDomainInfo> ListDefinedDomains(Func<nint, LibvirtDomainHandle> own, Func<LibvirtDomainHandle, LibvirtDomainInfo> describe)
     {
         var count = LibvirtNative.ConnectListAllDomains(Handle, out var array, ListPersistent);
         if (count < 0) throw LibvirtException.FromLastError("virConnectListAllDomains");
-        var list = new List<LibvirtDomainInfo>(count);
+        var domains = new List<LibvirtDomainHandle>(count);
         try
         {
             for (var i = 0; i < count; i++)
             {
-                using var domain = new LibvirtDomainHandle(Marshal.ReadIntPtr(array, i * IntPtr.Size));
-                list.Add(Describe(domain));
+                domains.Add(own(Marshal.ReadIntPtr(array, i * IntPtr.Size)));
             }
+            return domains.Select(describe).ToList();
         }
         finally
         {
+            foreach (var domain in domains) domain.Dispose();
             LibvirtNative.Free(array);
         }
-        return list;
     }
 
     /// <returns>Null when no domain has that name.</returns>

@@ -42,33 +42,33 @@ public sealed class SimulatedHostWriter
     {
         if (layout.Platform is not ("powernv" or "x86" or "grace"))
         {
-            throw new ArgumentException($"layout {layout.Name}: platform must be 'powernv', 'x86' or 'grace', not '{layout.Platform}'");
+            throw new HostLayoutException($"layout {layout.Name}: platform must be 'powernv', 'x86' or 'grace', not '{layout.Platform}'");
         }
         if (layout.Grace is { } grace)
         {
-            if (layout.Platform != "grace") throw new ArgumentException($"layout {layout.Name}: a grace section needs platform 'grace'");
-            if (grace.CpuNodes < 1) throw new ArgumentException($"layout {layout.Name}: a Grace host has at least one CPU node");
+            if (layout.Platform != "grace") throw new HostLayoutException($"layout {layout.Name}: a grace section needs platform 'grace'");
+            if (grace.CpuNodes < 1) throw new HostLayoutException($"layout {layout.Name}: a Grace host has at least one CPU node");
             foreach (var g in grace.Gpus)
             {
-                if (!PciAddress.TryParse(g.Address, out _, out var why)) throw new ArgumentException($"layout {layout.Name}: {why}");
-                if (g.CpuNode < 0 || g.CpuNode >= grace.CpuNodes) throw new ArgumentException($"layout {layout.Name}: GPU {g.Address} is on CPU node {g.CpuNode}, which does not exist");
-                if (g.Bars.Count > 3) throw new ArgumentException($"layout {layout.Name}: GPU {g.Address} lists BAR0, BAR2 and BAR4 at most");
+                if (!PciAddress.TryParse(g.Address, out _, out var why)) throw new HostLayoutException($"layout {layout.Name}: {why}");
+                if (g.CpuNode < 0 || g.CpuNode >= grace.CpuNodes) throw new HostLayoutException($"layout {layout.Name}: GPU {g.Address} is on CPU node {g.CpuNode}, which does not exist");
+                if (g.Bars.Count > 3) throw new HostLayoutException($"layout {layout.Name}: GPU {g.Address} lists BAR0, BAR2 and BAR4 at most");
             }
         }
         foreach (var chip in layout.Chips)
         {
             foreach (var gpu in chip.Gpus)
             {
-                if (gpu.Links is < 1 or > 6) throw new ArgumentException($"layout {layout.Name}: a GPU has 1 to 6 links, not {gpu.Links}");
+                if (gpu.Links is < 1 or > 6) throw new HostLayoutException($"layout {layout.Name}: a GPU has 1 to 6 links, not {gpu.Links}");
                 foreach (var d in gpu.Defects ?? [])
                 {
-                    if (!GpuDefect.All.Contains(d)) throw new ArgumentException($"layout {layout.Name}: unknown defect '{d}' (known: {string.Join(", ", GpuDefect.All)})");
+                    if (!GpuDefect.All.Contains(d)) throw new HostLayoutException($"layout {layout.Name}: unknown defect '{d}' (known: {string.Join(", ", GpuDefect.All)})");
                 }
             }
         }
         foreach (var e in layout.ExtraDevices ?? [])
         {
-            if (!PciAddress.TryParse(e.Address, out _, out var why)) throw new ArgumentException($"layout {layout.Name}: {why}");
+            if (!PciAddress.TryParse(e.Address, out _, out var why)) throw new HostLayoutException($"layout {layout.Name}: {why}");
         }
     }
 

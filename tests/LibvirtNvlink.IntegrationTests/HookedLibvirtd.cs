@@ -34,7 +34,7 @@ public class HookedLibvirtd : PrivateLibvirtd
     {
         var hooks = new Dictionary<string, string>();
         var binds = new List<(string, string)>();
-        var work = System.IO.Directory.CreateTempSubdirectory("lvn-simhost-").FullName;
+        var work = Tests.TestRunTemp.NewDirectory("simhost-");
         var host = Path.Combine(work, "host");
         if (!Processes.IsRoot || PublishedHook.ExitCode != 0) return (hooks, binds, host);
         SimulatedHostWriter.Write(BuiltInLayouts.Witherspoon6Gpu, host);

@@ -116,26 +116,25 @@ public class ManagementCommandTests(HookedLibvirtd libvirtd)
     {
         Require();
         Processes.RequireOrSkip(File.Exists("/usr/bin/setpriv"), "setpriv (util-linux)");
-        var started = DateTime.UtcNow;
         // An unprivileged user against the root-only read-write socket: a permanent error, reported at once.
         var r = Processes.Run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=/tmp", "DOTNET_CLI_HOME=/tmp",
             "dotnet", CliRunner.CliDll, "apply", "--all", "--connect", libvirtd.Uri, "--host-root", Path.Combine(CliRunner.RepoRoot, "examples", "hosts", "witherspoon-6gpu")]);
         Assert.NotEqual(0, r.ExitCode);
         Assert.Contains("Permission denied", r.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("libvirt not reachable", r.Stderr, StringComparison.Ordinal);
-        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(20));
     }
 
     [Fact]
     public void A_daemon_that_is_down_gets_bounded_retries_then_a_clear_error()
     {
         Processes.RequireOrSkip(Tests.CliRunner.CliDll is not null, "the CLI");
-        var started = DateTime.UtcNow;
         var r = CliRunner.Run(null, "check", "--all", "--connect", "qemu+unix:///system?socket=/nonexistent/libvirt-sock",
             "--host-root", Path.Combine(CliRunner.RepoRoot, "examples", "hosts", "witherspoon-6gpu"));
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("libvirt not reachable", r.Stderr, StringComparison.Ordinal);
         Assert.Contains("/nonexistent/libvirt-sock", r.Stderr, StringComparison.Ordinal);
-        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(60));
+        // Bounded by attempts, not by the clock: the one retry policy makes five, so four retries are announced.
+        var retries = r.Stderr.Split('\n').Count(l => l.Contains("libvirt not reachable", StringComparison.Ordinal));
+        Assert.True(retries == 4, r.Stderr);
     }
 }

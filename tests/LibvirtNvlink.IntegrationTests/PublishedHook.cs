@@ -8,7 +8,7 @@ public static class PublishedHook
 {
     private static readonly Lazy<(string Directory, string Output, int ExitCode)> Published = new(() =>
     {
-        var dir = System.IO.Directory.CreateTempSubdirectory("lvn-hook-aot-").FullName;
+        var dir = Tests.TestRunTemp.NewDirectory("hook-aot-");
         var output = new System.Text.StringBuilder();
         var code = 0;
         foreach (var project in new[] { "src/LibvirtNvlink.Hook", "src/LibvirtNvlink.Cli" })

@@ -165,7 +165,7 @@ public class TransformOnRealLibvirtTests(PlainLibvirtd libvirtd)
         // Why the older form does not use <cell memory='0'>: what libvirt 9.0 makes of it, QEMU refuses.
         const string qemu = "/usr/bin/qemu-system-aarch64";
         Processes.RequireOrSkip(File.Exists(qemu), "qemu-system-aarch64 (qemu-system-arm)");
-        var dtb = Path.Combine(Path.GetTempPath(), $"lvn-{Environment.ProcessId}.dtb");
+        var dtb = Path.Combine(TestRunTemp.NewDirectory("dtb-"), "virt.dtb");
         string[] common = ["-M", "virt,dumpdtb=" + dtb, "-cpu", "cortex-a57", "-m", "1G", "-smp", "2", "-display", "none", "-nodefaults",
             "-object", "memory-backend-ram,id=r0,size=1G", "-numa", "node,nodeid=0,cpus=0-1,memdev=r0"];
         var zero = Processes.Run(qemu, [.. common, "-object", "memory-backend-ram,id=r1,size=0", "-numa", "node,nodeid=1,memdev=r1"]);

@@ -9,7 +9,7 @@ public class WatchUnitTests
         var unit = File.ReadAllText(Path.Combine(Tests.CliRunner.RepoRoot, "hooks", "libvirt-nvlink-watch.service"));
         Assert.Contains("ExecStart=/usr/lib/libvirt-nvlink/libvirt-nvlink watch", unit, StringComparison.Ordinal);
         // verify also checks that ExecStart exists; point it at a binary this machine has, nothing else changes.
-        var dir = Directory.CreateTempSubdirectory("unit-").FullName;
+        var dir = Tests.TestRunTemp.NewDirectory("unit-");
         var file = Path.Combine(dir, "libvirt-nvlink-watch.service");
         File.WriteAllText(file, unit.Replace("ExecStart=/usr/lib/libvirt-nvlink/libvirt-nvlink", "ExecStart=/bin/true", StringComparison.Ordinal));
         var r = Processes.Run("/usr/bin/systemd-analyze", ["verify", file]);

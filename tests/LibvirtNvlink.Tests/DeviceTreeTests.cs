@@ -8,7 +8,7 @@ public class DeviceTreeTests
 {
     private static string TreeWith(params (string Node, string Prop, byte[] Value)[] props)
     {
-        var root = Path.Combine(Path.GetTempPath(), "dt-" + Guid.NewGuid().ToString("N"));
+        var root = TestRunTemp.NewDirectory("dt-");
         foreach (var (node, prop, value) in props)
         {
             var dir = Path.Combine(root, "sys/firmware/devicetree/base" + node);

@@ -73,7 +73,7 @@ public class GraceTests
     public void The_number_of_nodes_per_GPU_comes_from_the_host_not_a_constant()
     {
         var layout = BuiltInLayouts.GraceBlackwell4Gpu with { Name = "gb-4-nodes", Grace = BuiltInLayouts.GraceBlackwell4Gpu.Grace! with { GiNodesPerGpu = 4 } };
-        var root = Path.Combine(Directory.CreateTempSubdirectory("grace-").FullName, "host");
+        var root = Path.Combine(TestRunTemp.NewDirectory("grace-"), "host");
         SimulatedHostWriter.Write(layout, root);
         var t = HostAccess.HostDiscovery.Discover(new HostAccess.HostRoot(root));
         Assert.Equal([2, 3, 4, 5], t.GraceGpuAt(Gb0)!.GiNodes);

@@ -8,7 +8,7 @@ public class HookConfigLoaderTests
     private const string Warn = "<libvirt-nvlink xmlns='http://libvirt-nvlink.org/xmlns/config/1.0'><policy incomplete='warn'/></libvirt-nvlink>";
     private const string Invalid = "<libvirt-nvlink xmlns='http://libvirt-nvlink.org/xmlns/config/1.0'><policy incomplete='maybe'/></libvirt-nvlink>";
 
-    private readonly string _dir = Directory.CreateTempSubdirectory("config-").FullName;
+    private readonly string _dir = TestRunTemp.NewDirectory("config-");
 
     private string ConfigPath => Path.Combine(_dir, "config.xml");
 
@@ -44,6 +44,15 @@ public class HookConfigLoaderTests
         Assert.Contains(ConfigPath, e.Message, StringComparison.Ordinal);
         Assert.Contains("not a valid libvirt-nvlink configuration", e.Message, StringComparison.Ordinal);
         Assert.Equal(Warn, File.ReadAllText(HookConfigLoader.ValidatedCopyPath(StateDir)));
+    }
+
+    [Fact]
+    public void A_file_that_is_not_even_well_formed_is_a_configuration_error_not_a_domain_XML_error()
+    {
+        File.WriteAllText(ConfigPath, "<libvirt-nvlink xmlns='http://libvirt-nvlink.org/xmlns/config/1.0'>");
+        var e = Assert.Throws<HookConfigException>(() => HookConfigLoader.Load(ConfigPath, StateDir));
+        Assert.Contains(ConfigPath, e.Message, StringComparison.Ordinal);
+        Assert.IsType<DomainXmlException>(e.InnerException);
     }
 
     [Fact]

@@ -106,6 +106,7 @@ public class HookDispatcherTests
         Assert.Equal(1, r.ExitCode);
         Assert.Contains(h.ConfigPath, r.Stderr, StringComparison.Ordinal);
         Assert.Contains("maybe", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Fix the file", r.Stderr, StringComparison.Ordinal);
         Assert.Equal(0, h.Run(Golden("gpu1-write-out.xml"), "gpu1", "reconnect", "begin", "-").ExitCode);
     }
 
@@ -117,6 +118,8 @@ public class HookDispatcherTests
         var r = h.Run(Golden("gpu1-write-out.xml"), "gpu1", "prepare", "begin", "-");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("DTD", r.Stderr, StringComparison.Ordinal);
+        // Told apart from an internal error by its type (HookConfigException), so the fix it names is the file's.
+        Assert.Contains("Fix the file", r.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -11,7 +11,7 @@ public sealed class HookHarness
     public HookHarness(string hostRoot, string? config = null, (int, int)? qemu = null, string libvirt = "9000000")
     {
         HostRoot = hostRoot;
-        Dir = Directory.CreateTempSubdirectory("hook-").FullName;
+        Dir = TestRunTemp.NewDirectory("hook-");
         LogPath = Path.Combine(Dir, "hook.log");
         ConfigPath = Path.Combine(Dir, "config.xml");
         File.WriteAllText(ConfigPath, config ?? $"""

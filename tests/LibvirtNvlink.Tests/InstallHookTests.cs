@@ -10,7 +10,7 @@ public class InstallHookTests
 
     private static (string Hooks, string Binary) Setup()
     {
-        var dir = Directory.CreateTempSubdirectory("hooks-").FullName;
+        var dir = TestRunTemp.NewDirectory("hooks-");
         var bin = Path.Combine(dir, "lib");
         Directory.CreateDirectory(bin);
         var hook = Path.Combine(bin, "libvirt-nvlink-hook");

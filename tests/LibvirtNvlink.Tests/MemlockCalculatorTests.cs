@@ -7,6 +7,8 @@ namespace LibvirtNvlink.Tests;
 /// <summary>
 /// Each expected value is worked out by hand from libvirt 9.0's qemuDomainGetMemLockLimitBytes and
 /// getPPC64MemLockLimitBytes (src/qemu/qemu_domain.c); the derivation is written next to it. KiB unless said.
+/// libvirt's own cases (tests/qemumemlockdata with the values tests/qemumemlocktest.c asserts) are the oracle in
+/// LibvirtMemlockDataTests; these cover what they do not (NVLink2, several PHBs, NUMA, memory devices, versions).
 /// </summary>
 public class MemlockCalculatorTests
 {

@@ -8,7 +8,7 @@ public class PlatformReaderTests
     [Fact]
     public void The_QEMU_and_libvirt_versions_come_from_the_matching_libvirt_capability_cache_file()
     {
-        var dir = Directory.CreateTempSubdirectory("caps-").FullName;
+        var dir = TestRunTemp.NewDirectory("caps-");
         var flags = string.Concat(Enumerable.Range(0, 2000).Select(i => $"  <flag name='f{i}'/>\n"));
         File.WriteAllText(Path.Combine(dir, "a.xml"), $"<qemuCaps>\n  <emulator>/usr/bin/qemu-system-x86_64</emulator>\n  <selfvers>9000000</selfvers>\n{flags}  <version>8002000</version>\n</qemuCaps>\n");
         File.WriteAllText(Path.Combine(dir, "b.xml"), $"<qemuCaps>\n  <emulator>/usr/bin/qemu-system-ppc64</emulator>\n  <qemuctime>1</qemuctime>\n  <selfvers>9000000</selfvers>\n{flags}  <version>7002022</version>\n</qemuCaps>\n");

@@ -5,7 +5,7 @@ namespace LibvirtNvlink.Tests;
 
 public class SimulateHostCliTests
 {
-    private static string NewDir() => Path.Combine(Path.GetTempPath(), "sim-" + Guid.NewGuid().ToString("N"));
+    private static string NewDir() => Path.Combine(TestRunTemp.Path, "sim-" + Guid.NewGuid().ToString("N"));
 
     [Fact]
     public void A_built_in_layout_is_written_and_reads_back()
@@ -58,7 +58,7 @@ public class SimulateHostCliTests
         {
             Chips = [BuiltInLayouts.Witherspoon6Gpu.Chips[0] with { Gpus = [new GpuLayout(4, 2, 4, 255, Defects: ["melted"])] }],
         };
-        var e = Assert.Throws<ArgumentException>(() => SimulatedHostWriter.Write(bad, NewDir()));
+        var e = Assert.Throws<HostLayoutException>(() => SimulatedHostWriter.Write(bad, NewDir()));
         Assert.Contains("melted", e.Message, StringComparison.Ordinal);
     }
 

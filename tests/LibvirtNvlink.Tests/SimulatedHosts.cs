@@ -9,9 +9,8 @@ public static class SimulatedHosts
 {
     private static readonly Lazy<string> Base = new(() =>
     {
-        var dir = Path.Combine(Path.GetTempPath(), "libvirt-nvlink-tests-" + Environment.ProcessId);
-        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-        Directory.CreateDirectory(dir);
+        // Inside the run's directory, so it goes when the run ends (TestRunTempCleanup).
+        var dir = TestRunTemp.NewDirectory("simulated-hosts-");
         foreach (var layout in BuiltInLayouts.All)
         {
             SimulatedHostWriter.Write(layout, Path.Combine(dir, layout.Name));

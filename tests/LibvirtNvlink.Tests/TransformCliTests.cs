@@ -41,7 +41,7 @@ public class TransformCliTests
     [Fact]
     public void Output_file_is_written_whole_and_undo_restores_the_input()
     {
-        var dir = Directory.CreateTempSubdirectory().FullName;
+        var dir = TestRunTemp.NewDirectory("transform-");
         var out1 = Path.Combine(dir, "out.xml");
         var r = CliRunner.Run(null, "transform", Golden("partial-in.xml"), "--host-root", Example6, "--memlock", "write", "--libvirt-version", "9.0.0", "-o", out1);
         Assert.Equal(0, r.ExitCode);
@@ -55,7 +55,7 @@ public class TransformCliTests
     [Fact]
     public void Refused_input_exits_2_and_writes_nothing()
     {
-        var dir = Directory.CreateTempSubdirectory().FullName;
+        var dir = TestRunTemp.NewDirectory("transform-");
         var target = Path.Combine(dir, "out.xml");
         File.WriteAllText(target, "previous content");
         var r = CliRunner.Run("<domain><name>x</name><os><type arch='x86_64'>hvm</type></os><devices><hostdev mode='subsystem' type='pci'><source><address domain='0x0004' bus='0x04' slot='0x00' function='0x0'/></source></hostdev></devices></domain>",

@@ -76,7 +76,8 @@ public class VfioAbiTests
         }
         """;
 
-    private static Dictionary<string, ulong> Compile(string source, params string[] includeDirs)
+    /// <summary>Compiles and runs a C program printing name=value lines (also used by LibvirtErrorAbiTests).</summary>
+    internal static Dictionary<string, ulong> Compile(string source, params string[] includeDirs)
     {
         if (!File.Exists("/usr/bin/gcc"))
         {
@@ -84,15 +85,22 @@ public class VfioAbiTests
             Assert.Skip("gcc is not installed; scripts/test.sh installs it");
         }
         var dir = Directory.CreateTempSubdirectory("abi-").FullName;
-        File.WriteAllText(Path.Combine(dir, "abi.c"), source);
-        var args = includeDirs.SelectMany(i => new[] { "-I", i }).Concat(["-o", Path.Combine(dir, "abi"), Path.Combine(dir, "abi.c")]);
-        var cc = Run("/usr/bin/gcc", args);
-        Assert.True(cc.Code == 0, cc.Output);
-        var run = Run(Path.Combine(dir, "abi"), []);
-        Assert.Equal(0, run.Code);
-        return run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(l => l.Split('='))
-            .ToDictionary(p => p[0], p => ulong.Parse(p[1], CultureInfo.InvariantCulture));
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "abi.c"), source);
+            var args = includeDirs.SelectMany(i => new[] { "-I", i }).Concat(["-o", Path.Combine(dir, "abi"), Path.Combine(dir, "abi.c")]);
+            var cc = Run("/usr/bin/gcc", args);
+            Assert.True(cc.Code == 0, cc.Output);
+            var run = Run(Path.Combine(dir, "abi"), []);
+            Assert.Equal(0, run.Code);
+            return run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(l => l.Split('='))
+                .ToDictionary(p => p[0], p => ulong.Parse(p[1], CultureInfo.InvariantCulture));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     private static (int Code, string Output) Run(string file, IEnumerable<string> args)

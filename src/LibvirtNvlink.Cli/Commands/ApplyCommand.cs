@@ -29,27 +29,14 @@ internal static class ApplyCommand
                 Console.Error.WriteLine("libvirt-nvlink apply: give --domain NAME or --all.");
                 return ExitCodes.Usage;
             }
-            try
+            using var scope = LibvirtSessionScope.Open(parse.GetValue(connect)!, parse.GetValue(dryRun), parse.GetValue(hostRoot)!, parse.GetValue(version), parse.GetValue(backup)!);
+            var names = parse.GetValue(domain) is { } n ? [n] : scope.Value.DefinedDomains().Select(d => d.Name).ToList();
+            var failed = 0;
+            foreach (var name in names)
             {
-                using var scope = LibvirtSessionScope.Open(parse.GetValue(connect)!, parse.GetValue(dryRun), parse.GetValue(hostRoot)!, parse.GetValue(version), parse.GetValue(backup)!);
-                var names = parse.GetValue(domain) is { } n ? [n] : scope.Value.DefinedDomains().Select(d => d.Name).ToList();
-                var failed = 0;
-                foreach (var name in names)
-                {
-                    failed += ApplyOne(scope.Value, name, parse.GetValue(dryRun), MemlockModeNames.Parse(parse.GetValue(memlock)!)) ? 0 : 1;
-                }
-                return failed == 0 ? ExitCodes.Ok : ExitCodes.Findings;
+                failed += ApplyOne(scope.Value, name, parse.GetValue(dryRun), MemlockModeNames.Parse(parse.GetValue(memlock)!)) ? 0 : 1;
             }
-            catch (UsageException e)
-            {
-                Console.Error.WriteLine($"libvirt-nvlink apply: {e.Message}");
-                return ExitCodes.Usage;
-            }
-            catch (LibvirtException e)
-            {
-                Console.Error.WriteLine($"libvirt-nvlink apply: {e.Message}");
-                return ExitCodes.Findings;
-            }
+            return failed == 0 ? ExitCodes.Ok : ExitCodes.Findings;
         });
         return cmd;
     }

@@ -31,41 +31,28 @@ internal static class CheckCommand
                 Console.Error.WriteLine("libvirt-nvlink check: give --domain NAME or --all.");
                 return ExitCodes.Usage;
             }
-            try
+            var root = new HostRoot(parse.GetValue(hostRoot)!);
+            using var scope = LibvirtSessionScope.Open(parse.GetValue(connect)!, true, parse.GetValue(hostRoot)!, parse.GetValue(version), LibvirtSession.DefaultBackupDirectory);
+            var session = scope.Value;
+            var names = parse.GetValue(domain) is { } n ? [n] : session.DefinedDomains().Select(d => d.Name).ToList();
+            var results = new List<(string Name, IReadOnlyList<Finding> Findings, bool Nv2)>();
+            foreach (var name in names)
             {
-                var root = new HostRoot(parse.GetValue(hostRoot)!);
-                using var scope = LibvirtSessionScope.Open(parse.GetValue(connect)!, true, parse.GetValue(hostRoot)!, parse.GetValue(version), LibvirtSession.DefaultBackupDirectory);
-                var session = scope.Value;
-                var names = parse.GetValue(domain) is { } n ? [n] : session.DefinedDomains().Select(d => d.Name).ToList();
-                var results = new List<(string Name, IReadOnlyList<Finding> Findings, bool Nv2)>();
-                foreach (var name in names)
+                var xml = session.CurrentDefinition(name, null, secure: false);
+                if (xml is null)
                 {
-                    var xml = session.CurrentDefinition(name, null, secure: false);
-                    if (xml is null)
-                    {
-                        results.Add((name, [new Finding(Severity.Error, "not-defined", name, $"Domain '{name}' is not defined.")], false));
-                        continue;
-                    }
-                    var d = DomainDefinition.Parse(xml, $"domain '{name}'");
-                    var ours = Nv2Preflight.Nv2Hostdevs(d, session.Host).Count > 0 ||
-                               GraceAssignment.AssignedGraceGpus(d, session.Host).Count > 0;
-                    var facts = PreflightFactsReader.Read(root, PlatformReader.LibvirtCapabilityCache, d, session.Target, [], new HashSet<Pci.PciAddress>());
-                    results.Add((name, ours ? [.. Nv2Preflight.Check(d, session.Host, facts), .. GracePreflight.Check(d, session.Host, facts)] : [], ours));
+                    results.Add((name, [new Finding(Severity.Error, "not-defined", name, $"Domain '{name}' is not defined.")], false));
+                    continue;
                 }
-                if (parse.GetValue(json)) WriteJson(results);
-                else WriteText(results);
-                return results.Any(r => r.Findings.Any(f => f.Severity == Severity.Error)) ? ExitCodes.Findings : ExitCodes.Ok;
+                var d = DomainDefinition.Parse(xml, $"domain '{name}'");
+                var ours = Nv2Preflight.Nv2Hostdevs(d, session.Host).Count > 0 ||
+                           GraceAssignment.AssignedGraceGpus(d, session.Host).Count > 0;
+                var facts = PreflightFactsReader.Read(root, PlatformReader.LibvirtCapabilityCache, d, session.Target, [], new HashSet<Pci.PciAddress>());
+                results.Add((name, ours ? [.. Nv2Preflight.Check(d, session.Host, facts), .. GracePreflight.Check(d, session.Host, facts)] : [], ours));
             }
-            catch (Exception e) when (e is UsageException or DomainXmlException)
-            {
-                Console.Error.WriteLine($"libvirt-nvlink check: {e.Message}");
-                return ExitCodes.Usage;
-            }
-            catch (LibvirtException e)
-            {
-                Console.Error.WriteLine($"libvirt-nvlink check: {e.Message}");
-                return ExitCodes.Usage;
-            }
+            if (parse.GetValue(json)) WriteJson(results);
+            else WriteText(results);
+            return results.Any(r => r.Findings.Any(f => f.Severity == Severity.Error)) ? ExitCodes.Findings : ExitCodes.Ok;
         });
         return cmd;
     }

@@ -21,7 +21,6 @@ internal static class DefineCommand
         };
         cmd.SetAction(parse =>
         {
-            try
             {
                 var xml = DomainInput.Read(parse.GetValue(file)!);
                 // Refuse bad input before touching libvirt.
@@ -39,16 +38,6 @@ internal static class DefineCommand
                 var defined = session.Value.Define(xmlToDefine);
                 Console.Out.WriteLine($"Domain '{defined.Name}' defined{(defined.IsActive ? " (it is running: the new definition applies at its next boot)" : "")}.");
                 return ExitCodes.Ok;
-            }
-            catch (Exception e) when (e is UsageException or DomainXmlException or TransformException)
-            {
-                Console.Error.WriteLine($"libvirt-nvlink define: {e.Message}");
-                return ExitCodes.Usage;
-            }
-            catch (LibvirtException e)
-            {
-                Console.Error.WriteLine($"libvirt-nvlink define: libvirt refused: {e.LibvirtMessage} (error {e.Code}). Nothing was defined.");
-                return ExitCodes.Findings;
             }
         });
         return cmd;

@@ -21,23 +21,15 @@ internal static class ExplainCommand
         };
         cmd.SetAction(parse =>
         {
-            try
-            {
-                var xml = DomainInput.Read(parse.GetValue(file)!);
-                var domain = DomainDefinition.Parse(xml);
-                var host = DomainInput.Host(parse.GetValue(hostRoot)!);
-                var target = DomainInput.Target(parse.GetValue(version));
-                var result = MemlockCalculator.Calculate(domain, new TopologyPciFacts(host), target.Version);
-                result = result with { Notes = [.. result.Notes, .. IncompleteGpuNotes(domain, host), .. GraceMemlockNotes.For(domain, host, result)] };
-                if (parse.GetValue(json)) WriteJson(domain, result, target);
-                else WriteText(domain, result, target);
-                return ExitCodes.Ok;
-            }
-            catch (Exception e) when (e is UsageException or DomainXmlException)
-            {
-                Console.Error.WriteLine($"libvirt-nvlink explain: {e.Message}");
-                return ExitCodes.Usage;
-            }
+            var xml = DomainInput.Read(parse.GetValue(file)!);
+            var domain = DomainDefinition.Parse(xml);
+            var host = DomainInput.Host(parse.GetValue(hostRoot)!);
+            var target = DomainInput.Target(parse.GetValue(version));
+            var result = MemlockCalculator.Calculate(domain, new TopologyPciFacts(host), target.Version);
+            result = result with { Notes = [.. result.Notes, .. IncompleteGpuNotes(domain, host), .. GraceMemlockNotes.For(domain, host, result)] };
+            if (parse.GetValue(json)) WriteJson(domain, result, target);
+            else WriteText(domain, result, target);
+            return ExitCodes.Ok;
         });
         return cmd;
     }

@@ -18,7 +18,6 @@ internal static class InstallHookCommand
         };
         cmd.SetAction(parse =>
         {
-            try
             {
                 var installer = new HookInstaller(parse.GetValue(hooksDir)!, DispatcherScript());
                 var lines = parse.GetValue(uninstall)
@@ -28,11 +27,6 @@ internal static class InstallHookCommand
                         DomainInput.Target(parse.GetValue(version)).Version);
                 foreach (var l in lines) Console.Out.WriteLine(l);
                 return ExitCodes.Ok;
-            }
-            catch (Exception e) when (e is UsageException or IOException or UnauthorizedAccessException)
-            {
-                Console.Error.WriteLine($"libvirt-nvlink install-hook: {e.Message}");
-                return ExitCodes.Usage;
             }
         });
         return cmd;

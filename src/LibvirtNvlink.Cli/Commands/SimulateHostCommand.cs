@@ -44,15 +44,7 @@ internal static class SimulateHostCommand
                 return ExitCodes.Ok;
             }
             var dir = parse.GetValue(output)!;
-            try
-            {
-                SimulatedHostWriter.Write(l, dir);
-            }
-            catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
-            {
-                Console.Error.WriteLine($"libvirt-nvlink simulate-host: {e.Message}");
-                return ExitCodes.Usage;
-            }
+            SimulatedHostWriter.Write(l, dir);
             Console.Error.WriteLine($"Wrote simulated host '{l.Name}' to {dir}. Try: libvirt-nvlink topology --host-root {dir}");
             return ExitCodes.Ok;
         });

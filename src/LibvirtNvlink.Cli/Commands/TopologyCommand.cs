@@ -22,16 +22,7 @@ internal static class TopologyCommand
                 Console.Error.WriteLine("libvirt-nvlink topology: --json and --dot cannot be combined.");
                 return ExitCodes.Usage;
             }
-            Topology.HostTopology topology;
-            try
-            {
-                topology = HostDiscovery.Discover(new HostRoot(parse.GetValue(hostRoot)!));
-            }
-            catch (HostRootException e)
-            {
-                Console.Error.WriteLine($"libvirt-nvlink topology: {e.Message}");
-                return ExitCodes.Usage;
-            }
+            var topology = HostDiscovery.Discover(new HostRoot(parse.GetValue(hostRoot)!));
             if (parse.GetValue(json))
             {
                 using var stdout = Console.OpenStandardOutput();

@@ -24,7 +24,6 @@ internal static class TransformCommand
         };
         cmd.SetAction(parse =>
         {
-            try
             {
                 var inputName = parse.GetValue(file)!;
                 var xml = DomainInput.Read(inputName);
@@ -55,11 +54,6 @@ internal static class TransformCommand
                     Console.Out.Write(result.Xml);
                 }
                 return ExitCodes.Ok;
-            }
-            catch (Exception e) when (e is UsageException or DomainXmlException or TransformException or IOException or UnauthorizedAccessException)
-            {
-                Console.Error.WriteLine($"libvirt-nvlink transform: {e.Message}");
-                return ExitCodes.Usage;
             }
         });
         return cmd;
