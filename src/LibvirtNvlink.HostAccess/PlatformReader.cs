@@ -29,13 +29,13 @@ public static class PlatformReader
     }
 
     /// <summary>
-    /// What libvirt's own capability cache says about an emulator: QEMU's version (qemuCaps/version, e.g. 7002022)
-    /// and the version of the libvirtd that probed it (qemuCaps/selfvers). The hook reads this instead of running
+    /// What libvirt's own capability cache says about an emulator: QEMU's version (qemuCaps/version, e.g. 7002022,
+    /// as major.minor and the micro release apart, which only fixes in stable releases need) and the version of the libvirtd that probed it (qemuCaps/selfvers). The hook reads this instead of running
     /// QEMU, asking libvirtd, or loading libvirt.so.0 (whose dependencies alone cost ~30 ms of start-up).
     /// </summary>
-    public static ((int Major, int Minor)? Qemu, ulong? LibvirtNumber) ReadLibvirtCache(string cacheDirectory, string emulator)
+    public static ((int Major, int Minor)? Qemu, ulong? LibvirtNumber, int? QemuMicro) ReadLibvirtCache(string cacheDirectory, string emulator)
     {
-        if (!Directory.Exists(cacheDirectory)) return (null, null);
+        if (!Directory.Exists(cacheDirectory)) return (null, null, null);
         var wanted = "<emulator>" + emulator + "</emulator>";
         foreach (var file in Directory.EnumerateFiles(cacheDirectory, "*.xml"))
         {
@@ -52,14 +52,14 @@ public static class PlatformReader
                 var text = File.ReadAllText(file);
                 var qemu = Element(text, "version");
                 var self = Element(text, "selfvers");
-                return (qemu is { } v ? ((int)(v / 1_000_000), (int)(v / 1000 % 1000)) : null, self);
+                return (qemu is { } v ? ((int)(v / 1_000_000), (int)(v / 1000 % 1000)) : null, self, qemu is { } m ? (int)(m % 1000) : null);
             }
             catch (IOException)
             {
                 // Being rewritten by libvirtd right now: it says nothing reliable.
             }
         }
-        return (null, null);
+        return (null, null, null);
     }
 
     private static ulong? Element(string text, string name)

@@ -19,7 +19,8 @@ public static class PreflightFactsReader
             cache.Qemu,
             () => PlatformReader.ProcessesHoldingGpus(root),
             vfioProbes,
-            boundByHook);
+            boundByHook,
+            cache.QemuMicro);
     }
 
     /// <summary>The libvirtd running a hook is the one that wrote the capability cache (qemuCaps/selfvers).</summary>

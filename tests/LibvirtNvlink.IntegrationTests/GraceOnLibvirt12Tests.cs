@@ -160,6 +160,46 @@ public class GraceOnLibvirt12Tests(SidLibvirtd libvirtd)
         }
     }
 
+    [Fact]
+    public void The_Grace_version_gates_agree_with_libvirt_12s_NEWS_and_what_QEMU_11_accepts()
+    {
+        Processes.RequireOrSkip(libvirtd.Available, libvirtd.Unavailable);
+        const string qemu = "/usr/bin/qemu-system-aarch64";
+        var gi = libvirtd.Tool(qemu, ["-object", "acpi-generic-initiator,help"]);
+        Assert.True(gi.ExitCode == 0 && gi.Output.Contains("pci-dev=", StringComparison.Ordinal) && gi.Output.Contains("node=", StringComparison.Ordinal), gi.Output);
+        var virt = libvirtd.Tool(qemu, ["-machine", "virt,help"]);
+        Assert.Contains("highmem-mmio-size=", virt.Output, StringComparison.Ordinal);
+
+        var version = libvirtd.Virsh("version", "--daemon");
+        var running = System.Text.RegularExpressions.Regex.Match(version.Stdout, @"Running hypervisor: QEMU (\d+)\.(\d+)\.(\d+)");
+        var library = System.Text.RegularExpressions.Regex.Match(version.Stdout, @"Running against daemon: (\S+)");
+        Assert.True(running.Success && library.Success, version.Output);
+        var q = (Int(running.Groups[1].Value), Int(running.Groups[2].Value));
+        Assert.True(q.CompareTo(Domain.TargetQemu.GenericInitiator) >= 0 && q.CompareTo(Domain.TargetQemu.HighmemMmioSize) >= 0);
+        Assert.Equal(false, Domain.TargetQemu.SwapsGiDeviceHandle(q, Int(running.Groups[3].Value)));
+        Assert.True(Domain.LibvirtVersion.TryParse(library.Groups[1].Value, out var daemon) && daemon >= GraceDomainTransformer.AcpiNodeset, version.Output);
+
+        // The releases that brought what the gates stand for, from the NEWS file libvirt ships.
+        var news = libvirtd.Tool("/bin/sh", ["-c", "zcat /usr/share/doc/libvirt-common/NEWS.gz"]);
+        Assert.True(news.ExitCode == 0, news.Output);
+        Assert.Equal(GraceDomainTransformer.AcpiNodeset, ReleaseMentioning(news.Stdout, "``nodeset`` attribute to specify the NUMA node affinity"));
+        Assert.Equal(GraceDomainTransformer.DriverModel, ReleaseMentioning(news.Stdout, "``<driver model="));
+    }
+
+    /// <summary>The release whose NEWS section (headed "vX.Y.Z (date)") first mentions <paramref name="text"/>, reading oldest last.</summary>
+    private static Domain.LibvirtVersion? ReleaseMentioning(string news, string text)
+    {
+        Domain.LibvirtVersion? release = null;
+        Domain.LibvirtVersion? found = null;
+        foreach (var line in news.Split('\n'))
+        {
+            var head = System.Text.RegularExpressions.Regex.Match(line, @"^v(\d+\.\d+\.\d+) \(");
+            if (head.Success && Domain.LibvirtVersion.TryParse(head.Groups[1].Value, out var v)) release = v;
+            if (line.Contains(text, StringComparison.Ordinal)) found = release;
+        }
+        return found;
+    }
+
     private static IEnumerable<(int Id, bool Memoryless, string? Cpus)> Shape(QemuTopology t) =>
         t.Nodes.Values.OrderBy(n => n.Id).Select(n => (n.Id, n.IsMemoryless, n.Cpus));
 

@@ -264,6 +264,30 @@ public class GraceTests
         Assert.Contains(managed, f => f.Code == "grace-managed-old-libvirt");
     }
 
+    [Theory]
+    [InlineData(8, 2, 0, false)]
+    [InlineData(9, 0, 0, true)]
+    [InlineData(9, 0, null, true)]
+    [InlineData(9, 1, 1, true)]
+    [InlineData(9, 1, null, true)]
+    [InlineData(9, 1, 2, false)]
+    [InlineData(9, 2, 0, false)]
+    [InlineData(10, 1, null, false)]
+    public void Preflight_warns_about_a_QEMU_that_swaps_bus_and_devfn_in_the_generic_initiator_device_handle(int major, int minor, int? micro, bool warned)
+    {
+        var xml = DomainTransformer.Transform(Domain(gpus: Gh200), Gh, Options("11.8.0", (9, 2))).Xml;
+        var findings = GracePreflight.Check(DomainDefinition.Parse(xml), Gh, Facts("11.8.0", (major, minor)) with { QemuMicro = micro });
+        var found = findings.Where(f => f.Code == "grace-qemu-gi-device-handle").ToList();
+        Assert.Equal(warned, found.Count == 1);
+        if (warned)
+        {
+            Assert.Equal(Severity.Warning, found[0].Severity);
+            Assert.Contains("Domain 'g'", found[0].Message, StringComparison.Ordinal);
+            Assert.Contains(Gh200.ToString(), found[0].Message, StringComparison.Ordinal);
+            Assert.Contains("QEMU 9.1.2 or newer", found[0].Message, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Preflight_refuses_a_Grace_GPU_in_a_pseries_domain()
     {

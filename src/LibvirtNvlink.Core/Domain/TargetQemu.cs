@@ -20,6 +20,22 @@ public sealed record TargetQemu((int Major, int Minor)? Version, string Source)
     /// <summary>QEMU 10.0 added the virt machine's highmem-mmio-size property.</summary>
     public static readonly (int Major, int Minor) HighmemMmioSize = (10, 0);
 
+    /// <summary>
+    /// QEMU 9.0.0 to 9.1.1 write the PCI device handle of an SRAT generic-initiator entry with bus and devfn swapped,
+    /// so the guest kernel ties the nodes to another (or no) device; upstream 16c687d8 fixed it in 9.2 and 9.1.2.
+    /// </summary>
+    public static readonly (int Major, int Minor, int Micro) GiDeviceHandleFixed = (9, 1, 2);
+
+    /// <summary>Whether a QEMU writes the swapped device handle: null when only the micro release would tell and it is unknown.</summary>
+    public static bool? SwapsGiDeviceHandle((int Major, int Minor) version, int? micro)
+    {
+        if (version.CompareTo(GenericInitiator) < 0 || version.CompareTo((GiDeviceHandleFixed.Major, GiDeviceHandleFixed.Minor)) > 0) return false;
+        if (version.CompareTo((GiDeviceHandleFixed.Major, GiDeviceHandleFixed.Minor)) < 0) return true;
+        return micro is { } m ? m < GiDeviceHandleFixed.Micro : null;
+    }
+
+    public static string Show((int Major, int Minor, int Micro) v) => string.Create(CultureInfo.InvariantCulture, $"{v.Major}.{v.Minor}.{v.Micro}");
+
     public bool IsKnown => Version is not null;
 
     /// <summary>True when known to be at least <paramref name="needed"/>; unknown counts as yes (the caller warns).</summary>

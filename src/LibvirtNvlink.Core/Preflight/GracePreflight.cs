@@ -130,6 +130,15 @@ public static class GracePreflight
                 $"Domain '{d.Name}': QEMU {TargetQemu.Show(q)} ({d.Emulator}) has no acpi-generic-initiator object, so Grace GPU(s) " +
                 $"{string.Join(", ", assigned.Select(a => a.Gpu.Address))} cannot get their NUMA nodes. Install QEMU {TargetQemu.Show(TargetQemu.GenericInitiator)} or newer."));
         }
+        if (facts.QemuVersion is { } v && TargetQemu.SwapsGiDeviceHandle(v, facts.QemuMicro) is not false)
+        {
+            var release = facts.QemuMicro is { } micro ? $"{TargetQemu.Show(v)}.{micro}" : $"{TargetQemu.Show(v)} (micro release unknown)";
+            findings.Add(new Finding(Severity.Warning, "grace-qemu-gi-device-handle", first.ToString(),
+                $"Domain '{d.Name}': QEMU {release} ({d.Emulator}) writes the PCI device handle of each generic-initiator entry in the guest's SRAT " +
+                $"with bus and device/function swapped, so the guest kernel ties the memory-less nodes of GPU(s) {string.Join(", ", assigned.Select(a => a.Gpu.Address))} " +
+                $"to another device or none, and the GPU driver cannot online their memory. Install QEMU {TargetQemu.Show(TargetQemu.GiDeviceHandleFixed)} or newer " +
+                "(upstream commit 16c687d8, 'hw/acpi: Fix ordering of BDF in Generic Initiator PCI Device Handle')."));
+        }
         // What QEMU will map is what VFIO hands it; sysfs 'resource' does not show the BARs nvgrace-gpu emulates.
         var fromVfio = false;
         var gpus = assigned.Select(a =>
