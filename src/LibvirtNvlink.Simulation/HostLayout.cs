@@ -25,7 +25,8 @@ public sealed record HostLayout(
 public sealed record GraceLayout(int CpuNodes, int GiNodesPerGpu, IReadOnlyList<GraceGpuLayout> Gpus, int CpuToGiDistance = 80);
 
 /// <summary>One Grace GPU. <paramref name="Bars"/> are the sizes of BAR0, BAR2, BAR4 (64-bit, prefetchable); 0 = absent.</summary>
-public sealed record GraceGpuLayout(string Address, int Device, int CpuNode, int IommuGroup, string? Driver, IReadOnlyList<ulong> Bars);
+/// <param name="DriverOverride">sysfs driver_override; with no <paramref name="Driver"/>, a variant driver that refused the GPU.</param>
+public sealed record GraceGpuLayout(string Address, int Device, int CpuNode, int IommuGroup, string? Driver, IReadOnlyList<ulong> Bars, string? DriverOverride = null);
 
 /// <summary>One POWER9 chip: a GPU PHB domain behind which the GPUs sit, and its NPU PHB domain.</summary>
 /// <param name="AtsdCount">Entries in the NPU PHB's ibm,mmio-atsd (8 on current skiboot, 1 on old).</param>

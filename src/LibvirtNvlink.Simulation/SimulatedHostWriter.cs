@@ -265,6 +265,7 @@ public sealed class SimulatedHostWriter
             var a = PciAddress.Parse(gpu.Address);
             var dir = $"sys/devices/pci{a.Domain:x4}:00/{a}";
             PciDevice(dir, a, PciIds.VendorNvidia, gpu.Device, 0x030200, gpu.CpuNode, gpu.Driver, gpu.IommuGroup, ofNode: null);
+            if (gpu.DriverOverride is { } o) WriteText($"{dir}/driver_override", o);
             // resource: one line per BAR (a 64-bit BAR takes two), then the ROM; addresses as an arm64 host assigns them.
             var lines = new List<string>();
             var at = 0x650000000000UL + ((ulong)a.Domain << 40);

@@ -289,6 +289,68 @@ public class GraceTests
     }
 
     [Fact]
+    public void A_GPU_the_variant_driver_refused_at_probe_is_a_host_error_and_the_hook_refuses_it_with_the_reason()
+    {
+        // driver_override names nvgrace-gpu but no driver is bound: its probe failed (HBM training or C2C link not ready).
+        var layout = BuiltInLayouts.GraceHopper1Gpu with
+        {
+            Grace = BuiltInLayouts.GraceHopper1Gpu.Grace! with
+            {
+                Gpus = [BuiltInLayouts.GraceHopper1Gpu.Grace!.Gpus[0] with { Driver = null, DriverOverride = GraceGpu.VariantDriver }],
+            },
+        };
+        var root = SimulatedHosts.Fresh(layout);
+        var host = HostAccess.HostDiscovery.Discover(new HostAccess.HostRoot(root));
+        var f = Assert.Single(host.Findings, f => f.Code == "grace-variant-probe-failed");
+        Assert.Equal(Severity.Error, f.Severity);
+        Assert.Contains("C2C link", f.Message, StringComparison.Ordinal);
+        Assert.Contains("echo 0009:01:00.0 > /sys/bus/pci/drivers_probe", f.Message, StringComparison.Ordinal);
+
+        var xml = DomainTransformer.Transform(Domain(gpus: Gh200), Gh, Options("11.8.0", (9, 2))).Xml;
+        var findings = GracePreflight.Check(DomainDefinition.Parse(xml), host, Facts("11.8.0"));
+        Assert.Contains(findings, f => f.Code == "grace-variant-probe-failed" && f.Message.StartsWith("Domain 'g':", StringComparison.Ordinal));
+        // Binding again would fail the same way: the fix offered is the one for the probe, not a driverctl override.
+        Assert.DoesNotContain(findings, f => f.Code == "grace-variant-driver-not-bound");
+
+        var refused = new HookHarness(root, qemu: (9, 2), libvirt: "11008000").Run(xml, "g", "prepare", "begin", "-");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("grace-variant-probe-failed", refused.Log, StringComparison.Ordinal);
+        Assert.Contains("C2C link", refused.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_GPU_whose_memory_VFIO_does_not_expose_is_refused_with_the_C2C_link_as_the_reason()
+    {
+        const ulong GiB = 1UL << 30;
+        var xml = DomainTransformer.Transform(Domain(gpus: Gh200), Gh, Options("11.8.0", (9, 2))).Xml;
+        VfioRegionInfo Bar(uint i, ulong size, bool sparse) => new(i, size > 0 ? 7u : 0u, size, (ulong)i << 40,
+            sparse ? [new VfioCapability(VfioConstants.RegionInfoCapSparseMmap, 1, new byte[24])] : []);
+        VfioGroupProbe Probe(params VfioRegionInfo[] bars) => new(9, true,
+            [new VfioDeviceRegions(Gh200.ToString(), 9, []) { BarSizes = [.. bars.Select(b => b.Size)], BarRegions = bars }], null);
+
+        // The full driver: usemem (BAR4) and resmem (BAR2) emulated over the GPU memory, each with its mappable area.
+        var healthy = Probe(Bar(0, 16UL << 20, false), Bar(1, 0, false), Bar(2, 1 * GiB, true), Bar(3, 0, false), Bar(4, 128 * GiB, true), Bar(5, 0, false));
+        Assert.DoesNotContain(GracePreflight.Check(DomainDefinition.Parse(xml), Gh, Facts("11.8.0") with { VfioProbes = [healthy] }),
+            f => f.Code == "grace-gpu-memory-missing");
+
+        // gpu-mem-size 0 (C2C link down): the core ops hand out the physical BARs, and BAR4 has no GPU memory behind it.
+        foreach (var usemem in (ulong[])[0, 32UL << 20])
+        {
+            var core = Probe(Bar(0, 16UL << 20, false), Bar(1, 0, false), Bar(2, 0, false), Bar(3, 0, false), Bar(4, usemem, false), Bar(5, 0, false));
+            var f = Assert.Single(GracePreflight.Check(DomainDefinition.Parse(xml), Gh, Facts("11.8.0") with { VfioProbes = [core] }),
+                f => f.Code == "grace-gpu-memory-missing");
+            Assert.Equal(Severity.Error, f.Severity);
+            Assert.StartsWith("Domain 'g':", f.Message, StringComparison.Ordinal);
+            Assert.Contains("C2C link is down", f.Message, StringComparison.Ordinal);
+            Assert.Contains($"echo {Gh200} > /sys/bus/pci/drivers/{GraceGpu.VariantDriver}/bind", f.Message, StringComparison.Ordinal);
+        }
+        // Sizes alone (an older reading without the regions) decide nothing.
+        var sizesOnly = new VfioGroupProbe(9, true, [new VfioDeviceRegions(Gh200.ToString(), 9, []) { BarSizes = [16UL << 20, 0, 0, 0, 0, 0] }], null);
+        Assert.DoesNotContain(GracePreflight.Check(DomainDefinition.Parse(xml), Gh, Facts("11.8.0") with { VfioProbes = [sizesOnly] }),
+            f => f.Code == "grace-gpu-memory-missing");
+    }
+
+    [Fact]
     public void Preflight_refuses_a_Grace_GPU_in_a_pseries_domain()
     {
         var findings = GracePreflight.Check(DomainDefinition.Parse(Domain("ppc64le", "no", Gh200)), Gh, Facts());

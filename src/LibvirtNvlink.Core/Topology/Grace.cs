@@ -61,6 +61,32 @@ public sealed record GraceGpu(
 
     public bool HasVariantDriver => Driver is VariantDriver or "nvgrace-gpu-vfio-pci";
 
+    /// <summary>sysfs driver_override: the driver the GPU was handed to (null when unset).</summary>
+    public string? DriverOverride { get; init; }
+
+    /// <summary>
+    /// Handed to the variant driver (driver_override) yet bound to nothing: nvgrace-gpu-vfio-pci failed its probe. Current
+    /// kernels' probe polls two BAR0 registers for up to 30 s and fails with -ETIME when the GPU's HBM training has not
+    /// finished or its C2C link to the CPU is not up (nvgrace_gpu_wait_device_ready).
+    /// </summary>
+    public bool VariantProbeFailed => Driver is null && DriverOverride is VariantDriver or "nvgrace-gpu-vfio-pci";
+
+    /// <summary>
+    /// Whether the variant driver exposes the GPU's memory, from the BAR regions VFIO reports (null: not read). When
+    /// firmware states no usable GPU memory (nvidia,gpu-mem-size 0, which it reports when the C2C link is down),
+    /// nvgrace-gpu registers the GPU with its "core" ops: BAR4 is then the physical BAR from vfio-pci-core, without the
+    /// sparse-mmap area the full driver gives its emulated usemem BAR (nvgrace_gpu_ioctl_get_region_info).
+    /// </summary>
+    public static bool? ExposesDeviceMemory(Vfio.VfioDeviceRegions regions)
+    {
+        if (regions.BarRegions.Count <= UsememBar) return null;
+        var usemem = regions.BarRegions[UsememBar];
+        return usemem.Size > 0 && usemem.Capabilities.Any(c => c.Id == Vfio.VfioConstants.RegionInfoCapSparseMmap);
+    }
+
+    /// <summary>The BAR nvgrace-gpu emulates over the cacheable GPU memory (usemem: BAR4 and BAR5).</summary>
+    public const int UsememBar = 4;
+
     /// <summary>What the guest's 64-bit PCI window must hold for this GPU: its 64-bit BARs.</summary>
     public ulong Mmio64Bytes => Bars.Where(b => b.Is64Bit).Aggregate(0UL, (sum, b) => sum + b.Size);
 
@@ -107,7 +133,7 @@ public static class GraceTopologyBuilder
 
         var giNodes = AssignGiNodes(graceDevices, nodes, findings);
         var gpus = graceDevices.Select(d => new GraceGpu(d.Address, d.Device, d.Driver, d.IommuGroup, d.NumaNode,
-            giNodes.GetValueOrDefault(d.Address) ?? [], d.Bars ?? [])).OrderBy(g => g.Address).ToList();
+            giNodes.GetValueOrDefault(d.Address) ?? [], d.Bars ?? []) { DriverOverride = d.DriverOverride }).OrderBy(g => g.Address).ToList();
 
         foreach (var g in gpus)
         {
@@ -118,6 +144,14 @@ public static class GraceTopologyBuilder
                     $"{g.Model} GPU {at} is bound to the host's nvidia driver, so no guest can have it. Stop nvidia-persistenced " +
                     $"and every CUDA process on it, then hand it to the variant driver: 'driverctl set-override {at} {GraceGpu.VariantDriver}' " +
                     "(or use managed='yes' with libvirt 10.0 or newer)."));
+            }
+            else if (g.VariantProbeFailed)
+            {
+                findings.Add(new Finding(Severity.Error, "grace-variant-probe-failed", at,
+                    $"{g.Model} GPU {at} was handed to {GraceGpu.VariantDriver} (driver_override) but is bound to no driver: the variant driver refused it. " +
+                    "It does so when the GPU's HBM training has not finished or its C2C link to the CPU is not up within 30 s, and then no guest can have " +
+                    $"the GPU. Read 'dmesg | grep -i nvgrace' (probe failed with error -62 means the wait timed out) and the BMC's health log; after a " +
+                    $"reset or power cycle of the superchip, probe again: 'echo {at} > /sys/bus/pci/drivers_probe'."));
             }
             else if (g.Driver == "vfio-pci")
             {
