@@ -1,4 +1,5 @@
 using System.Globalization;
+using LibvirtNvlink.Topology;
 
 namespace LibvirtNvlink.HostAccess;
 
@@ -69,6 +70,38 @@ public static class PlatformReader
         if (at < 0) return null;
         var end = text.IndexOf('<', at + open.Length);
         return end > 0 && ulong.TryParse(text.AsSpan(at + open.Length, end - at - open.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
+    }
+
+    public const string SratPath = "/sys/firmware/acpi/tables/SRAT";
+
+    /// <summary>The firmware's SRAT (root-readable only), or why it cannot be had.</summary>
+    public static (AcpiSrat? Srat, string? Unreadable) ReadSrat(HostRoot root)
+    {
+        var path = root.Map(SratPath);
+        try
+        {
+            return (AcpiSrat.Parse(File.ReadAllBytes(path)), null);
+        }
+        catch (FileNotFoundException)
+        {
+            return (null, $"{path} does not exist (no ACPI, or no SRAT)");
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return (null, $"{path} does not exist (no ACPI, or no SRAT)");
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return (null, $"{path} is readable by root only");
+        }
+        catch (IOException e)
+        {
+            return (null, $"{path}: {e.Message}");
+        }
+        catch (FormatException e)
+        {
+            return (null, $"{path}: {e.Message}");
+        }
     }
 
     /// <summary>The soft "Max locked memory" of a process from /proc/PID/limits: bytes, ulong.MaxValue for unlimited.</summary>

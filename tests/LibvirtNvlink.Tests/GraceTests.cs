@@ -351,6 +351,77 @@ public class GraceTests
     }
 
     [Fact]
+    public void On_a_mixed_GB200_host_each_GPU_gets_the_nodes_the_firmware_names_it_with_even_where_a_GPUs_memory_is_online()
+    {
+        var host = SimulatedHosts.Topology(BuiltInLayouts.GraceBlackwell4GpuMixed);
+        Assert.DoesNotContain(host.Findings, f => f.Severity == Severity.Error);
+        Assert.Equal(Enumerable.Range(2, 8), host.GraceGpuAt(PciAddress.Parse("0008:06:00.0"))!.GiNodes);
+        Assert.Equal(Enumerable.Range(10, 8), host.GraceGpuAt(PciAddress.Parse("0009:06:00.0"))!.GiNodes);
+        Assert.Equal(Enumerable.Range(18, 8), host.GraceGpuAt(PciAddress.Parse("0018:06:00.0"))!.GiNodes);
+        // The GPU on nvidia keeps its block, node 26 with its memory included.
+        Assert.Equal(Enumerable.Range(26, 8), host.GraceGpuAt(PciAddress.Parse("0019:06:00.0"))!.GiNodes);
+        Assert.True(host.NumaNode(26)!.HasMemory);
+
+        var three = DomainTransformer.Transform(Domain(gpus: [.. new[] { "0008:06:00.0", "0009:06:00.0", "0018:06:00.0" }.Select(PciAddress.Parse)]),
+            host, Options("11.8.0", (10, 0))).Xml;
+        Assert.Contains("<lvn:grace-gpu source='0008:06:00.0' nodes='1-8' host-nodes='2-9' form='acpi'/>", three, StringComparison.Ordinal);
+        Assert.Contains("<lvn:grace-gpu source='0009:06:00.0' nodes='9-16' host-nodes='10-17' form='acpi'/>", three, StringComparison.Ordinal);
+        Assert.Contains("<lvn:grace-gpu source='0018:06:00.0' nodes='17-24' host-nodes='18-25' form='acpi'/>", three, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void On_a_mixed_GB200_host_without_the_SRAT_the_nodes_are_an_error_and_no_GPU_gets_a_guessed_block()
+    {
+        var root = SimulatedHosts.Fresh(BuiltInLayouts.GraceBlackwell4GpuMixed);
+        File.Delete(Path.Combine(root, "sys/firmware/acpi/tables/SRAT"));
+        var host = HostAccess.HostDiscovery.Discover(new HostAccess.HostRoot(root));
+        var f = Assert.Single(host.Findings, f => f.Code == "grace-gi-nodes-undecidable");
+        Assert.Equal(Severity.Error, f.Severity);
+        Assert.Contains("Node(s) 26 have memory but no CPUs", f.Message, StringComparison.Ordinal);
+        Assert.Contains("readable by root only", f.Message, StringComparison.Ordinal);
+        Assert.All(host.GraceGpus, g => Assert.Empty(g.GiNodes));
+        var e = Assert.Throws<TransformException>(() =>
+            DomainTransformer.Transform(Domain(gpus: PciAddress.Parse("0008:06:00.0")), host, Options("11.8.0", (10, 0))));
+        Assert.Contains("0008:06:00.0", e.Message, StringComparison.Ordinal);
+        var findings = GracePreflight.Check(DomainDefinition.Parse(Domain(gpus: PciAddress.Parse("0008:06:00.0"))), host, Facts("11.8.0"));
+        Assert.Contains(findings, f => f.Code == "grace-gi-nodes-undecidable" && f.Severity == Severity.Error);
+    }
+
+    [Fact]
+    public void The_SRAT_names_GPUs_by_segment_bus_and_devfn_and_its_proximity_domains_are_numbered_as_Linux_meets_them()
+    {
+        var layout = BuiltInLayouts.GraceBlackwell4GpuMixed.Grace!;
+        var srat = AcpiSrat.Parse(SratWriter.Write(layout));
+        Assert.True(srat.NodesKnown);
+        Assert.Equal([0, 1], srat.CpuProximityDomains);
+        Assert.Equal(Enumerable.Range(16 + 8, 8), srat.ProximityDomainsOf(PciAddress.Parse("0009:06:00.0")));
+        // Proximity domains 16.. are met after the CPUs' 0 and 1: Linux makes them nodes 2..
+        Assert.Equal(10, srat.NodeOf(24));
+        Assert.Empty(srat.ProximityDomainsOf(PciAddress.Parse("0009:01:00.0")));
+
+        // A generic port's numbering changed between kernels: the table is then not replayed, and that is an error.
+        var table = SratWriter.Write(layout);
+        var withPort = new byte[table.Length + 32];
+        table.CopyTo(withPort, 0);
+        withPort[table.Length] = 6;
+        withPort[table.Length + 1] = 32;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(withPort.AsSpan(4), (uint)withPort.Length);
+        Assert.False(AcpiSrat.Parse(withPort).NodesKnown);
+        var findings = new List<Finding>();
+        var nodes = SimulatedHosts.Topology(BuiltInLayouts.GraceBlackwell4GpuMixed).NumaNodes;
+        var devices = SimulatedHosts.Topology(BuiltInLayouts.GraceBlackwell4GpuMixed).Devices.Values;
+        var gpus = GraceTopologyBuilder.Build(devices, nodes, "6.11.0", _ => true, findings, AcpiSrat.Parse(withPort));
+        Assert.Contains(findings, f => f.Code == "grace-gi-nodes-undecidable" && f.Message.Contains("generic-port", StringComparison.Ordinal));
+        Assert.All(gpus, g => Assert.Empty(g.GiNodes));
+
+        Assert.Throws<FormatException>(() => AcpiSrat.Parse(table.AsSpan(0, 40)));
+        // Cut short: the last subtable runs past the table's end.
+        var cut = table[..^5];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(cut.AsSpan(4), (uint)cut.Length);
+        Assert.Throws<FormatException>(() => AcpiSrat.Parse(cut));
+    }
+
+    [Fact]
     public void Preflight_refuses_a_Grace_GPU_in_a_pseries_domain()
     {
         var findings = GracePreflight.Check(DomainDefinition.Parse(Domain("ppc64le", "no", Gh200)), Gh, Facts());

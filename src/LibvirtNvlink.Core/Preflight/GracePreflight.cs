@@ -17,7 +17,7 @@ public static class GracePreflight
 {
     /// <summary>Host findings that make a Grace GPU unusable in a guest, reported again for the domain that assigns it.</summary>
     private static readonly string[] BlockingHostFindings =
-        ["grace-no-gi-nodes", "grace-gi-nodes-ambiguous", "grace-kernel-too-old", "grace-variant-driver-missing", "grace-variant-probe-failed"];
+        ["grace-no-gi-nodes", "grace-gi-nodes-ambiguous", "grace-kernel-too-old", "grace-variant-driver-missing", "grace-variant-probe-failed", "grace-gi-nodes-undecidable"];
 
     public static IReadOnlyList<Finding> Check(DomainDefinition d, HostTopology host, PreflightFacts facts)
     {
