@@ -20,13 +20,20 @@ public static class DebianRoot
 
     private static readonly Lazy<Result> SidLibvirtRoot = new(() => Build("sid", SidLibvirtPackages));
 
+    /// <summary>Debian unstable's arm64 cloud kernel and a static busybox, unpacked only (no emulation needed), for a TCG guest.</summary>
+    public const string SidArm64GuestPackages = "linux-image-cloud-arm64,busybox-static";
+
+    private static readonly Lazy<Result> SidArm64GuestRoot = new(() => Build("sid", SidArm64GuestPackages, ["--arch", "arm64", "--extract"]));
+
     public static Result SidLibvirt => SidLibvirtRoot.Value;
 
-    public static Result Build(string suite, string packages)
+    public static Result SidArm64Guest => SidArm64GuestRoot.Value;
+
+    public static Result Build(string suite, string packages, string[]? options = null)
     {
         if (!Processes.IsRoot) return new(null, $"a Debian {suite} root (scripts/debian-root.sh needs root)");
         // A first build downloads and unpacks ~400 MB: minutes, not seconds.
-        var r = Processes.Run(Path.Combine(Tests.CliRunner.RepoRoot, "scripts", "debian-root.sh"), [suite, packages], timeoutSeconds: 1800);
+        var r = Processes.Run(Path.Combine(Tests.CliRunner.RepoRoot, "scripts", "debian-root.sh"), [.. options ?? [], suite, packages], timeoutSeconds: 1800);
         var path = r.Stdout.Trim();
         return r.ExitCode == 0 && Directory.Exists(path)
             ? new(path, $"the Debian {suite} root at {path}")

@@ -217,9 +217,11 @@ public class GraceOnLibvirt12Tests(SidLibvirtd libvirtd)
     /// The golden output as this x86 machine without KVM can define it: TCG, a CPU model TCG offers, and no
     /// &lt;numatune&gt; (the Grace host nodes it names do not exist here). The golden files stay as approved.
     /// </summary>
-    public static XDocument ForThisMachine(GoldenCase c, string domainName)
+    public static XDocument ForThisMachine(GoldenCase c, string domainName) => ForThisMachine(File.ReadAllText(c.OutputPath), domainName);
+
+    public static XDocument ForThisMachine(string output, string domainName)
     {
-        var doc = XDocument.Parse(File.ReadAllText(c.OutputPath));
+        var doc = XDocument.Parse(output);
         var root = doc.Root!;
         root.SetAttributeValue("type", "qemu");
         root.Element("name")!.Value = domainName;
@@ -232,9 +234,11 @@ public class GraceOnLibvirt12Tests(SidLibvirtd libvirtd)
     }
 
     /// <summary>For each guest NUMA node, the host node it stands for: GPU nodes from our record, CPU cells from numatune.</summary>
-    private static Dictionary<int, int> HostNodeOfEachGuestNode(GoldenCase c, HostTopology host)
+    internal static Dictionary<int, int> HostNodeOfEachGuestNode(GoldenCase c, HostTopology host) =>
+        HostNodeOfEachGuestNode(XDocument.Parse(File.ReadAllText(c.OutputPath)).Root!, host);
+
+    internal static Dictionary<int, int> HostNodeOfEachGuestNode(XElement root, HostTopology host)
     {
-        var root = XDocument.Parse(File.ReadAllText(c.OutputPath)).Root!;
         var map = new Dictionary<int, int>();
         foreach (var gpu in root.Element("metadata")!.Element(TransformRecord.RootName)!.Elements(TransformRecord.Ns + "grace-gpu"))
         {
@@ -250,13 +254,16 @@ public class GraceOnLibvirt12Tests(SidLibvirtd libvirtd)
             if (map.ContainsKey(cell)) continue;
             var pinned = root.Element("numatune")?.Elements("memnode").FirstOrDefault(m => (string?)m.Attribute("cellid") == cell.ToString(System.Globalization.CultureInfo.InvariantCulture));
             map[cell] = pinned is not null ? GraceDomainTransformer.ParseNodeset((string)pinned.Attribute("nodeset")!)[0]
-                : cpuNodes.Count == 1 ? cpuNodes[0] : throw new InvalidOperationException($"{c.Name}: guest cell {cell} is not pinned and the host has {cpuNodes.Count} CPU nodes");
+                : cpuNodes.Count == 1 ? cpuNodes[0] : throw new InvalidOperationException($"guest cell {cell} is not pinned and the host has {cpuNodes.Count} CPU nodes");
         }
         return map;
     }
 
-    private static List<(GraceGpu Gpu, IReadOnlyList<int> GuestNodes)> GraceGpusOf(GoldenCase c, HostTopology host) =>
-        [.. XDocument.Parse(File.ReadAllText(c.OutputPath)).Root!.Element("metadata")!.Element(TransformRecord.RootName)!
+    internal static List<(GraceGpu Gpu, IReadOnlyList<int> GuestNodes)> GraceGpusOf(GoldenCase c, HostTopology host) =>
+        GraceGpusOf(XDocument.Parse(File.ReadAllText(c.OutputPath)).Root!, host);
+
+    internal static List<(GraceGpu Gpu, IReadOnlyList<int> GuestNodes)> GraceGpusOf(XElement output, HostTopology host) =>
+        [.. output.Element("metadata")!.Element(TransformRecord.RootName)!
             .Elements(TransformRecord.Ns + "grace-gpu")
             .Select(e => (host.GraceGpuAt(PciAddress.Parse((string)e.Attribute("source")!))!, GraceDomainTransformer.ParseNodeset((string)e.Attribute("nodes")!)))];
 
