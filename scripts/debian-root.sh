@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Usage: scripts/debian-root.sh SUITE PACKAGE[,PACKAGE...]
+# Usage: scripts/debian-root.sh [--arch ARCH --extract] SUITE PACKAGE[,PACKAGE...]
+#
+# --arch ARCH --extract: the packages of a foreign architecture (e.g. arm64 kernels for a TCG guest) and their
+# dependencies, only unpacked (mmdebstrap's extract variant: no maintainer scripts, so no emulation needed).
 #
 # Prints the path of a Debian root of SUITE (e.g. sid, bookworm) that holds PACKAGES, built once with mmdebstrap
 # from this machine's Debian package source and then cached on the machine under
@@ -10,7 +13,16 @@
 # Concurrent callers for the same root wait for one build (flock). On failure: exit 1, the reason on stderr, and no
 # cache entry is left behind. Needs root. Every test that needs such a root must fail with that reason, never skip.
 set -euo pipefail
-[ $# -eq 2 ] || { echo "usage: $0 SUITE PACKAGE[,PACKAGE...]" >&2; exit 2; }
+arch=""
+variant=apt
+while [ $# -gt 2 ]; do
+  case $1 in
+    --arch) arch=$2; shift 2 ;;
+    --extract) variant=extract; shift ;;
+    *) break ;;
+  esac
+done
+[ $# -eq 2 ] || { echo "usage: $0 [--arch ARCH --extract] SUITE PACKAGE[,PACKAGE...]" >&2; exit 2; }
 suite=$1
 packages=$(printf '%s' "$2" | tr ',' '\n' | sed '/^$/d' | sort -u | paste -sd, -)
 cache=${LIBVIRT_NVLINK_ROOT_CACHE:-/var/cache/libvirt-nvlink/roots}
@@ -22,7 +34,9 @@ mirror=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.source
 [ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $2 !~ /security/ { print $2; exit }' /etc/apt/sources.list 2>/dev/null || true)
 [ -n "$mirror" ] || { echo "debian-root: no Debian package source found in /etc/apt" >&2; exit 1; }
 
-recipe="recipe=1 variant=apt suite=$suite packages=$packages mirror=$mirror"
+recipe="recipe=1 variant=$variant suite=$suite packages=$packages mirror=$mirror"
+# A native root keeps the key it always had; a foreign one says which architecture.
+[ -z "$arch" ] || recipe="$recipe arch=$arch"
 key=$(printf '%s' "$recipe" | sha256sum | cut -c1-16)
 dir=$cache/$suite-$key
 if [ -f "$dir/complete" ]; then echo "$dir/root"; exit 0; fi
@@ -41,7 +55,7 @@ rm -rf "$dir"
 mkdir -p "$dir"
 log=$dir/mmdebstrap.log
 # Check-Valid-Until: the release file the package source serves may be past its validity date.
-if ! mmdebstrap --variant=apt --aptopt='Acquire::Check-Valid-Until "false"' --include="$packages" \
+if ! mmdebstrap --variant="$variant" ${arch:+--arch="$arch"} --aptopt='Acquire::Check-Valid-Until "false"' --include="$packages" \
     "$suite" "$dir/root" "$mirror" >"$log" 2>&1; then
   echo "debian-root: mmdebstrap of $suite with $packages from $mirror failed; last lines:" >&2
   tail -n 15 "$log" >&2
@@ -49,6 +63,11 @@ if ! mmdebstrap --variant=apt --aptopt='Acquire::Check-Valid-Until "false"' --in
   exit 1
 fi
 printf '%s\n' "$recipe" >"$dir/recipe"
-chroot "$dir/root" dpkg-query -W -f='${Package} ${Version} ${Architecture}\n' >"$dir/packages"
+if [ "$variant" = extract ]; then
+  # Nothing is installed in an extracted root (no dpkg database): list the packages by their doc directories.
+  find "$dir/root/usr/share/doc" -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort >"$dir/packages" || true
+else
+  chroot "$dir/root" dpkg-query -W -f='${Package} ${Version} ${Architecture}\n' >"$dir/packages"
+fi
 touch "$dir/complete"
 echo "$dir/root"

@@ -273,23 +273,7 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
 
     private PreflightFacts Facts(DomainDefinition domain, HostTopology topology, IReadOnlySet<PciAddress> bound, bool probeVfio)
     {
-        var probes = new List<VfioGroupProbe>();
-        if (probeVfio)
-        {
-            var vfio = new LinuxVfioProbe(env.Host);
-            // NVLink2 devices for their vendor regions, Grace GPUs for the BAR sizes QEMU will map.
-            var assigned = Nv2Preflight.Nv2Hostdevs(domain, topology).Select(h => h.Source)
-                .Concat(GraceAssignment.AssignedGraceGpus(domain, topology).Select(a => a.Gpu.Address)).ToHashSet();
-            foreach (var group in assigned.Select(topology.IommuGroupOf).OfType<int>().Distinct().Order())
-            {
-                var members = topology.IommuGroupMembers(group);
-                // Only groups the kernel can already hand out: every member on a VFIO driver (managed='yes' devices
-                // are rebound by libvirt after this hook, and checked again by QEMU itself).
-                if (!members.All(m => topology.Devices[m].Driver is "vfio-pci" or GraceGpu.VariantDriver) || !vfio.IsGroupDevice(group)) continue;
-                probes.Add(vfio.Probe(group, [.. members.Where(assigned.Contains).Select(m => m.ToString())],
-                    withBarSizes: members.Any(m => topology.GraceGpuAt(m) is not null)));
-            }
-        }
+        var probes = probeVfio ? PreflightFactsReader.ProbeVfio(env.Host, domain, topology) : [];
         return PreflightFactsReader.Read(env.Host, env.LibvirtCapabilityCache, domain, null, probes, bound);
     }
 }

@@ -113,11 +113,17 @@ public static class PciSysfsReader
         var group = GroupNumber(dir + "/iommu_group");
         var ofNode = dtBaseRealPath is null ? null : OfNode(dir + "/of_node", dtBaseRealPath, at, findings);
         IReadOnlyList<PciBar>? bars = null;
-        if (PciIds.IsGraceGpuId(vendor.Value, device.Value) && Text(dir + "/resource", at, findings) is { } resource)
+        string? driverOverride = null;
+        if (PciIds.IsGraceGpuId(vendor.Value, device.Value))
         {
-            bars = PciResourceFile.Parse(resource);
+            if (Text(dir + "/resource", at, findings) is { } resource) bars = PciResourceFile.Parse(resource);
+            // Which driver the GPU was handed to: with no driver bound, that driver refused it at probe.
+            if (Text(dir + "/driver_override", at, findings) is { Length: > 0 } set && set != "(null)")
+            {
+                driverOverride = set;
+            }
         }
-        return new PciDevice(address, vendor.Value, device.Value, cls ?? 0, driver, group, numa, ofNode) { Bars = bars };
+        return new PciDevice(address, vendor.Value, device.Value, cls ?? 0, driver, group, numa, ofNode) { Bars = bars, DriverOverride = driverOverride };
     }
 
     public static string? DeviceTreeBaseRealPath(HostRoot root)

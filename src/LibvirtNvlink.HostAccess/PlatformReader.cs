@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using LibvirtNvlink.Topology;
 
 namespace LibvirtNvlink.HostAccess;
 
@@ -30,20 +31,20 @@ public static class PlatformReader
     }
 
     /// <summary>
-    /// What libvirt's own capability cache says about an emulator: QEMU's version (qemuCaps/version, e.g. 7002022)
-    /// and the version of the libvirtd that probed it (qemuCaps/selfvers). The hook reads this instead of running
+    /// What libvirt's own capability cache says about an emulator: QEMU's version (qemuCaps/version, e.g. 7002022,
+    /// as major.minor and the micro release apart, which only fixes in stable releases need) and the version of the libvirtd that probed it (qemuCaps/selfvers). The hook reads this instead of running
     /// QEMU, asking libvirtd, or loading libvirt.so.0 (whose dependencies alone cost ~30 ms of start-up).
     /// </summary>
-    public static ((int Major, int Minor)? Qemu, ulong? LibvirtNumber) ReadLibvirtCache(string cacheDirectory, string emulator)
+    public static ((int Major, int Minor)? Qemu, ulong? LibvirtNumber, int? QemuMicro) ReadLibvirtCache(string cacheDirectory, string emulator)
     {
         try
         {
             // A cache directory others can write could claim any QEMU: then it says nothing.
-            if (!TrustedFiles.CheckDirectory(cacheDirectory)) return (null, null);
+            if (!TrustedFiles.CheckDirectory(cacheDirectory)) return (null, null, null);
         }
         catch (IOException)
         {
-            return (null, null);
+            return (null, null, null);
         }
         var wanted = Encoding.UTF8.GetBytes("<emulator>" + emulator + "</emulator>");
         Span<byte> head = stackalloc byte[512];
@@ -60,7 +61,7 @@ public static class PlatformReader
                 var text = Encoding.UTF8.GetString(head[..n]) + Encoding.UTF8.GetString(reader.ReadToEnd(MaxCapabilityCacheBytes));
                 var qemu = Element(text, "version");
                 var self = Element(text, "selfvers");
-                return (qemu is { } v ? ((int)(v / 1_000_000), (int)(v / 1000 % 1000)) : null, self);
+                return (qemu is { } v ? ((int)(v / 1_000_000), (int)(v / 1000 % 1000)) : null, self, qemu is { } m ? (int)(m % 1000) : null);
             }
             catch (IOException)
             {
@@ -68,7 +69,7 @@ public static class PlatformReader
                 // nothing reliable.
             }
         }
-        return (null, null);
+        return (null, null, null);
     }
 
     /// <summary>libvirt's capability files are a few hundred kilobytes.</summary>
@@ -81,6 +82,38 @@ public static class PlatformReader
         if (at < 0) return null;
         var end = text.IndexOf('<', at + open.Length);
         return end > 0 && ulong.TryParse(text.AsSpan(at + open.Length, end - at - open.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
+    }
+
+    public const string SratPath = "/sys/firmware/acpi/tables/SRAT";
+
+    /// <summary>The firmware's SRAT (root-readable only), or why it cannot be had.</summary>
+    public static (AcpiSrat? Srat, string? Unreadable) ReadSrat(HostRoot root)
+    {
+        var path = root.Map(SratPath);
+        try
+        {
+            return (AcpiSrat.Parse(File.ReadAllBytes(path)), null);
+        }
+        catch (FileNotFoundException)
+        {
+            return (null, $"{path} does not exist (no ACPI, or no SRAT)");
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return (null, $"{path} does not exist (no ACPI, or no SRAT)");
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return (null, $"{path} is readable by root only");
+        }
+        catch (IOException e)
+        {
+            return (null, $"{path}: {e.Message}");
+        }
+        catch (FormatException e)
+        {
+            return (null, $"{path}: {e.Message}");
+        }
     }
 
     /// <summary>The soft "Max locked memory" of a process from /proc/PID/limits: bytes, ulong.MaxValue for unlimited.</summary>

@@ -1,6 +1,9 @@
 using LibvirtNvlink.Domain;
+using LibvirtNvlink.HostAccess.Vfio;
 using LibvirtNvlink.Pci;
 using LibvirtNvlink.Preflight;
+using LibvirtNvlink.Topology;
+using LibvirtNvlink.Transform;
 using LibvirtNvlink.Vfio;
 
 namespace LibvirtNvlink.HostAccess;
@@ -19,7 +22,30 @@ public static class PreflightFactsReader
             cache.Qemu,
             () => PlatformReader.ProcessesHoldingGpus(root),
             vfioProbes,
-            boundByHook);
+            boundByHook,
+            cache.QemuMicro);
+    }
+
+    /// <summary>
+    /// What VFIO reports for the devices a domain assigns: NVLink2 devices for their vendor regions, Grace GPUs for the
+    /// BARs QEMU will map. Only groups the kernel can already hand out (every member on a VFIO driver; managed='yes'
+    /// devices are rebound by libvirt later and checked again by QEMU itself). Opening a group makes it busy for that
+    /// moment: a QEMU opening it at the same time fails.
+    /// </summary>
+    public static IReadOnlyList<VfioGroupProbe> ProbeVfio(HostRoot root, DomainDefinition domain, HostTopology topology)
+    {
+        var probes = new List<VfioGroupProbe>();
+        var vfio = new LinuxVfioProbe(root);
+        var assigned = Nv2Preflight.Nv2Hostdevs(domain, topology).Select(h => h.Source)
+            .Concat(GraceAssignment.AssignedGraceGpus(domain, topology).Select(a => a.Gpu.Address)).ToHashSet();
+        foreach (var group in assigned.Select(topology.IommuGroupOf).OfType<int>().Distinct().Order())
+        {
+            var members = topology.IommuGroupMembers(group);
+            if (!members.All(m => topology.Devices[m].Driver is "vfio-pci" or GraceGpu.VariantDriver) || !vfio.IsGroupDevice(group)) continue;
+            probes.Add(vfio.Probe(group, [.. members.Where(assigned.Contains).Select(m => m.ToString())],
+                withBarSizes: members.Any(m => topology.GraceGpuAt(m) is not null)));
+        }
+        return probes;
     }
 
     /// <summary>The libvirtd running a hook is the one that wrote the capability cache (qemuCaps/selfvers).</summary>

@@ -114,8 +114,28 @@ public static class BuiltInLayouts
             new GraceGpuLayout("0019:01:00.0", 0x2941, 1, 19, "nvidia", [64 * MiB, 0, 256 * GiB]),
         ]));
 
+    /// <summary>
+    /// A GB200 tray where GPU 0019:06:00.0 stays on the host's nvidia driver with its memory online, so its first
+    /// generic-initiator node (26) has memory: the memory-less runs (2-25, 27-33) no longer show each GPU's block, and
+    /// only the firmware's SRAT (generic initiators named by PCI address, proximity domains from 16) tells them.
+    /// </summary>
+    public static HostLayout GraceBlackwell4GpuMixed { get; } = new(
+        "grace-blackwell-4gpu-mixed",
+        "NVIDIA GB200 tray: 4 B200 (10de:2941) at bus 06, 8 generic-initiator nodes each; GPU 0019:06:00.0 on nvidia with its memory online (node 26)",
+        "grace",
+        "6.11.0-1004-nvidia-64k",
+        [],
+        [new ExtraDevice("0000:03:00.0", 0x15b3, 0x1021, 0x020000, 3, "mlx5_core")],
+        Grace: new GraceLayout(2, 8,
+        [
+            new GraceGpuLayout("0008:06:00.0", 0x2941, 0, 8, GraceGpu.VariantDriver, [64 * MiB, 0, 256 * GiB]),
+            new GraceGpuLayout("0009:06:00.0", 0x2941, 0, 9, GraceGpu.VariantDriver, [64 * MiB, 0, 256 * GiB]),
+            new GraceGpuLayout("0018:06:00.0", 0x2941, 1, 18, GraceGpu.VariantDriver, [64 * MiB, 0, 256 * GiB]),
+            new GraceGpuLayout("0019:06:00.0", 0x2941, 1, 19, "nvidia", [64 * MiB, 0, 256 * GiB], MemoryOnHost: true),
+        ], GiProximityBase: 16));
+
     public static IReadOnlyList<HostLayout> All { get; } =
-        [Witherspoon6Gpu, Witherspoon4GpuCompound, X86PcieV100, WitherspoonBroken, GraceHopper1Gpu, GraceBlackwell4Gpu];
+        [Witherspoon6Gpu, Witherspoon4GpuCompound, X86PcieV100, WitherspoonBroken, GraceHopper1Gpu, GraceBlackwell4Gpu, GraceBlackwell4GpuMixed];
 
     public static HostLayout? Find(string name) => All.FirstOrDefault(l => l.Name == name);
 }

@@ -228,6 +228,7 @@ public sealed class SimulatedHostWriter
         var socketOf = new Dictionary<int, int>();
         for (var n = 0; n < grace.CpuNodes; n++) socketOf[n] = n;
         var next = grace.CpuNodes;
+        var withMemory = new List<int>();
         foreach (var gpu in grace.Gpus)
         {
             for (var i = 0; i < grace.GiNodesPerGpu; i++, next++)
@@ -235,9 +236,14 @@ public sealed class SimulatedHostWriter
                 socketOf[next] = gpu.CpuNode;
                 var dir = $"sys/devices/system/node/node{next}";
                 WriteText($"{dir}/cpulist", "");
-                WriteText($"{dir}/meminfo", $"Node {next} MemTotal:              0 kB");
+                // The nvidia driver onlines all of a GPU's memory on its first node (about 180 GiB on a B200).
+                var online = gpu.MemoryOnHost && i == 0;
+                if (online) withMemory.Add(next);
+                WriteText($"{dir}/meminfo", $"Node {next} MemTotal:      {(online ? 188743680 : 0),9} kB");
             }
         }
+        Directory.CreateDirectory(Full("sys/firmware/acpi/tables"));
+        File.WriteAllBytes(Full("sys/firmware/acpi/tables/SRAT"), SratWriter.Write(grace));
         var all = socketOf.Keys.Order().ToList();
         int Distance(int a, int b)
         {
@@ -254,7 +260,7 @@ public sealed class SimulatedHostWriter
         }
         var cpuRange = grace.CpuNodes == 1 ? "0" : $"0-{grace.CpuNodes - 1}";
         WriteText("sys/devices/system/node/has_cpu", cpuRange);
-        WriteText("sys/devices/system/node/has_memory", cpuRange);
+        WriteText("sys/devices/system/node/has_memory", withMemory.Count == 0 ? cpuRange : $"{cpuRange},{string.Join(",", withMemory)}");
         WriteText("sys/devices/system/node/online", all.Count == 1 ? "0" : $"0-{all[^1]}");
         Directory.CreateDirectory(Full($"sys/bus/pci/drivers/{GraceGpu.VariantDriver}"));
         WriteText($"sys/bus/pci/drivers/{GraceGpu.VariantDriver}/bind", "");
@@ -265,6 +271,7 @@ public sealed class SimulatedHostWriter
             var a = PciAddress.Parse(gpu.Address);
             var dir = $"sys/devices/pci{a.Domain:x4}:00/{a}";
             PciDevice(dir, a, PciIds.VendorNvidia, gpu.Device, 0x030200, gpu.CpuNode, gpu.Driver, gpu.IommuGroup, ofNode: null);
+            if (gpu.DriverOverride is { } o) WriteText($"{dir}/driver_override", o);
             // resource: one line per BAR (a 64-bit BAR takes two), then the ROM; addresses as an arm64 host assigns them.
             var lines = new List<string>();
             var at = 0x650000000000UL + ((ulong)a.Domain << 40);

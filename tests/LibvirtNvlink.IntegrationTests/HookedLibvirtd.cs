@@ -37,29 +37,8 @@ public class HookedLibvirtd : PrivateLibvirtd
         var work = Tests.TestRunTemp.NewDirectory("simhost-");
         var host = Path.Combine(work, "host");
         if (!Processes.IsRoot || PublishedHook.ExitCode != 0) return (hooks, binds, host);
-        SimulatedHostWriter.Write(BuiltInLayouts.Witherspoon6Gpu, host);
-
-        // /sys/bus/pci/devices as libvirtd will see it: absolute links, real devices to their real directories and
-        // simulated ones into the simulated tree, whose own relative links (iommu_group, driver, of_node) then
-        // resolve inside it.
-        var devices = Path.Combine(work, "pci-devices");
-        System.IO.Directory.CreateDirectory(devices);
-        foreach (var real in System.IO.Directory.EnumerateFileSystemEntries("/sys/bus/pci/devices"))
-        {
-            File.CreateSymbolicLink(Path.Combine(devices, Path.GetFileName(real)), new FileInfo(real).ResolveLinkTarget(true)!.FullName);
-        }
-        foreach (var sim in System.IO.Directory.EnumerateFileSystemEntries(Path.Combine(host, "sys/bus/pci/devices")))
-        {
-            var link = Path.Combine(devices, Path.GetFileName(sim));
-            if (!File.Exists(link) && !System.IO.Directory.Exists(link))
-            {
-                File.CreateSymbolicLink(link, new FileInfo(sim).ResolveLinkTarget(true)!.FullName);
-            }
-        }
+        (host, binds) = SimulatedPciTree.Write(BuiltInLayouts.Witherspoon6Gpu, work);
         System.IO.Directory.CreateDirectory("/dev/vfio");
-        binds.Add((devices, "/sys/bus/pci/devices"));
-        binds.Add((Path.Combine(host, "sys/kernel/iommu_groups"), "/sys/kernel/iommu_groups"));
-        binds.Add((Path.Combine(host, "dev/vfio"), "/dev/vfio"));
 
         hooks["10-recorder"] = """
             #!/bin/sh

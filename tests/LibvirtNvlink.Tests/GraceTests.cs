@@ -264,6 +264,163 @@ public class GraceTests
         Assert.Contains(managed, f => f.Code == "grace-managed-old-libvirt");
     }
 
+    [Theory]
+    [InlineData(8, 2, 0, false)]
+    [InlineData(9, 0, 0, true)]
+    [InlineData(9, 0, null, true)]
+    [InlineData(9, 1, 1, true)]
+    [InlineData(9, 1, null, true)]
+    [InlineData(9, 1, 2, false)]
+    [InlineData(9, 2, 0, false)]
+    [InlineData(10, 1, null, false)]
+    public void Preflight_warns_about_a_QEMU_that_swaps_bus_and_devfn_in_the_generic_initiator_device_handle(int major, int minor, int? micro, bool warned)
+    {
+        var xml = DomainTransformer.Transform(Domain(gpus: Gh200), Gh, Options("11.8.0", (9, 2))).Xml;
+        var findings = GracePreflight.Check(DomainDefinition.Parse(xml), Gh, Facts("11.8.0", (major, minor)) with { QemuMicro = micro });
+        var found = findings.Where(f => f.Code == "grace-qemu-gi-device-handle").ToList();
+        Assert.Equal(warned, found.Count == 1);
+        if (warned)
+        {
+            Assert.Equal(Severity.Warning, found[0].Severity);
+            Assert.Contains("Domain 'g'", found[0].Message, StringComparison.Ordinal);
+            Assert.Contains(Gh200.ToString(), found[0].Message, StringComparison.Ordinal);
+            Assert.Contains("QEMU 9.1.2 or newer", found[0].Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void A_GPU_the_variant_driver_refused_at_probe_is_a_host_error_and_the_hook_refuses_it_with_the_reason()
+    {
+        // driver_override names nvgrace-gpu but no driver is bound: its probe failed (HBM training or C2C link not ready).
+        var layout = BuiltInLayouts.GraceHopper1Gpu with
+        {
+            Grace = BuiltInLayouts.GraceHopper1Gpu.Grace! with
+            {
+                Gpus = [BuiltInLayouts.GraceHopper1Gpu.Grace!.Gpus[0] with { Driver = null, DriverOverride = GraceGpu.VariantDriver }],
+            },
+        };
+        var root = SimulatedHosts.Fresh(layout);
+        var host = HostAccess.HostDiscovery.Discover(new HostAccess.HostRoot(root));
+        var f = Assert.Single(host.Findings, f => f.Code == "grace-variant-probe-failed");
+        Assert.Equal(Severity.Error, f.Severity);
+        Assert.Contains("C2C link", f.Message, StringComparison.Ordinal);
+        Assert.Contains("echo 0009:01:00.0 > /sys/bus/pci/drivers_probe", f.Message, StringComparison.Ordinal);
+
+        var xml = DomainTransformer.Transform(Domain(gpus: Gh200), Gh, Options("11.8.0", (9, 2))).Xml;
+        var findings = GracePreflight.Check(DomainDefinition.Parse(xml), host, Facts("11.8.0"));
+        Assert.Contains(findings, f => f.Code == "grace-variant-probe-failed" && f.Message.StartsWith("Domain 'g':", StringComparison.Ordinal));
+        // Binding again would fail the same way: the fix offered is the one for the probe, not a driverctl override.
+        Assert.DoesNotContain(findings, f => f.Code == "grace-variant-driver-not-bound");
+
+        var refused = new HookHarness(root, qemu: (9, 2), libvirt: "11008000").Run(xml, "g", "prepare", "begin", "-");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("grace-variant-probe-failed", refused.Log, StringComparison.Ordinal);
+        Assert.Contains("C2C link", refused.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_GPU_whose_memory_VFIO_does_not_expose_is_refused_with_the_C2C_link_as_the_reason()
+    {
+        const ulong GiB = 1UL << 30;
+        var xml = DomainTransformer.Transform(Domain(gpus: Gh200), Gh, Options("11.8.0", (9, 2))).Xml;
+        VfioRegionInfo Bar(uint i, ulong size, bool sparse) => new(i, size > 0 ? 7u : 0u, size, (ulong)i << 40,
+            sparse ? [new VfioCapability(VfioConstants.RegionInfoCapSparseMmap, 1, new byte[24])] : []);
+        VfioGroupProbe Probe(params VfioRegionInfo[] bars) => new(9, true,
+            [new VfioDeviceRegions(Gh200.ToString(), 9, []) { BarSizes = [.. bars.Select(b => b.Size)], BarRegions = bars }], null);
+
+        // The full driver: usemem (BAR4) and resmem (BAR2) emulated over the GPU memory, each with its mappable area.
+        var healthy = Probe(Bar(0, 16UL << 20, false), Bar(1, 0, false), Bar(2, 1 * GiB, true), Bar(3, 0, false), Bar(4, 128 * GiB, true), Bar(5, 0, false));
+        Assert.DoesNotContain(GracePreflight.Check(DomainDefinition.Parse(xml), Gh, Facts("11.8.0") with { VfioProbes = [healthy] }),
+            f => f.Code == "grace-gpu-memory-missing");
+
+        // gpu-mem-size 0 (C2C link down): the core ops hand out the physical BARs, and BAR4 has no GPU memory behind it.
+        foreach (var usemem in (ulong[])[0, 32UL << 20])
+        {
+            var core = Probe(Bar(0, 16UL << 20, false), Bar(1, 0, false), Bar(2, 0, false), Bar(3, 0, false), Bar(4, usemem, false), Bar(5, 0, false));
+            var f = Assert.Single(GracePreflight.Check(DomainDefinition.Parse(xml), Gh, Facts("11.8.0") with { VfioProbes = [core] }),
+                f => f.Code == "grace-gpu-memory-missing");
+            Assert.Equal(Severity.Error, f.Severity);
+            Assert.StartsWith("Domain 'g':", f.Message, StringComparison.Ordinal);
+            Assert.Contains("C2C link is down", f.Message, StringComparison.Ordinal);
+            Assert.Contains($"echo {Gh200} > /sys/bus/pci/drivers/{GraceGpu.VariantDriver}/bind", f.Message, StringComparison.Ordinal);
+        }
+        // Sizes alone (an older reading without the regions) decide nothing.
+        var sizesOnly = new VfioGroupProbe(9, true, [new VfioDeviceRegions(Gh200.ToString(), 9, []) { BarSizes = [16UL << 20, 0, 0, 0, 0, 0] }], null);
+        Assert.DoesNotContain(GracePreflight.Check(DomainDefinition.Parse(xml), Gh, Facts("11.8.0") with { VfioProbes = [sizesOnly] }),
+            f => f.Code == "grace-gpu-memory-missing");
+    }
+
+    [Fact]
+    public void On_a_mixed_GB200_host_each_GPU_gets_the_nodes_the_firmware_names_it_with_even_where_a_GPUs_memory_is_online()
+    {
+        var host = SimulatedHosts.Topology(BuiltInLayouts.GraceBlackwell4GpuMixed);
+        Assert.DoesNotContain(host.Findings, f => f.Severity == Severity.Error);
+        Assert.Equal(Enumerable.Range(2, 8), host.GraceGpuAt(PciAddress.Parse("0008:06:00.0"))!.GiNodes);
+        Assert.Equal(Enumerable.Range(10, 8), host.GraceGpuAt(PciAddress.Parse("0009:06:00.0"))!.GiNodes);
+        Assert.Equal(Enumerable.Range(18, 8), host.GraceGpuAt(PciAddress.Parse("0018:06:00.0"))!.GiNodes);
+        // The GPU on nvidia keeps its block, node 26 with its memory included.
+        Assert.Equal(Enumerable.Range(26, 8), host.GraceGpuAt(PciAddress.Parse("0019:06:00.0"))!.GiNodes);
+        Assert.True(host.NumaNode(26)!.HasMemory);
+
+        var three = DomainTransformer.Transform(Domain(gpus: [.. new[] { "0008:06:00.0", "0009:06:00.0", "0018:06:00.0" }.Select(PciAddress.Parse)]),
+            host, Options("11.8.0", (10, 0))).Xml;
+        Assert.Contains("<lvn:grace-gpu source='0008:06:00.0' nodes='1-8' host-nodes='2-9' form='acpi'/>", three, StringComparison.Ordinal);
+        Assert.Contains("<lvn:grace-gpu source='0009:06:00.0' nodes='9-16' host-nodes='10-17' form='acpi'/>", three, StringComparison.Ordinal);
+        Assert.Contains("<lvn:grace-gpu source='0018:06:00.0' nodes='17-24' host-nodes='18-25' form='acpi'/>", three, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void On_a_mixed_GB200_host_without_the_SRAT_the_nodes_are_an_error_and_no_GPU_gets_a_guessed_block()
+    {
+        var root = SimulatedHosts.Fresh(BuiltInLayouts.GraceBlackwell4GpuMixed);
+        File.Delete(Path.Combine(root, "sys/firmware/acpi/tables/SRAT"));
+        var host = HostAccess.HostDiscovery.Discover(new HostAccess.HostRoot(root));
+        var f = Assert.Single(host.Findings, f => f.Code == "grace-gi-nodes-undecidable");
+        Assert.Equal(Severity.Error, f.Severity);
+        Assert.Contains("Node(s) 26 have memory but no CPUs", f.Message, StringComparison.Ordinal);
+        Assert.Contains("readable by root only", f.Message, StringComparison.Ordinal);
+        Assert.All(host.GraceGpus, g => Assert.Empty(g.GiNodes));
+        var e = Assert.Throws<TransformException>(() =>
+            DomainTransformer.Transform(Domain(gpus: PciAddress.Parse("0008:06:00.0")), host, Options("11.8.0", (10, 0))));
+        Assert.Contains("0008:06:00.0", e.Message, StringComparison.Ordinal);
+        var findings = GracePreflight.Check(DomainDefinition.Parse(Domain(gpus: PciAddress.Parse("0008:06:00.0"))), host, Facts("11.8.0"));
+        Assert.Contains(findings, f => f.Code == "grace-gi-nodes-undecidable" && f.Severity == Severity.Error);
+    }
+
+    [Fact]
+    public void The_SRAT_names_GPUs_by_segment_bus_and_devfn_and_its_proximity_domains_are_numbered_as_Linux_meets_them()
+    {
+        var layout = BuiltInLayouts.GraceBlackwell4GpuMixed.Grace!;
+        var srat = AcpiSrat.Parse(SratWriter.Write(layout));
+        Assert.True(srat.NodesKnown);
+        Assert.Equal([0, 1], srat.CpuProximityDomains);
+        Assert.Equal(Enumerable.Range(16 + 8, 8), srat.ProximityDomainsOf(PciAddress.Parse("0009:06:00.0")));
+        // Proximity domains 16.. are met after the CPUs' 0 and 1: Linux makes them nodes 2..
+        Assert.Equal(10, srat.NodeOf(24));
+        Assert.Empty(srat.ProximityDomainsOf(PciAddress.Parse("0009:01:00.0")));
+
+        // A generic port's numbering changed between kernels: the table is then not replayed, and that is an error.
+        var table = SratWriter.Write(layout);
+        var withPort = new byte[table.Length + 32];
+        table.CopyTo(withPort, 0);
+        withPort[table.Length] = 6;
+        withPort[table.Length + 1] = 32;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(withPort.AsSpan(4), (uint)withPort.Length);
+        Assert.False(AcpiSrat.Parse(withPort).NodesKnown);
+        var findings = new List<Finding>();
+        var nodes = SimulatedHosts.Topology(BuiltInLayouts.GraceBlackwell4GpuMixed).NumaNodes;
+        var devices = SimulatedHosts.Topology(BuiltInLayouts.GraceBlackwell4GpuMixed).Devices.Values;
+        var gpus = GraceTopologyBuilder.Build(devices, nodes, "6.11.0", _ => true, findings, AcpiSrat.Parse(withPort));
+        Assert.Contains(findings, f => f.Code == "grace-gi-nodes-undecidable" && f.Message.Contains("generic-port", StringComparison.Ordinal));
+        Assert.All(gpus, g => Assert.Empty(g.GiNodes));
+
+        Assert.Throws<FormatException>(() => AcpiSrat.Parse(table.AsSpan(0, 40)));
+        // Cut short: the last subtable runs past the table's end.
+        var cut = table[..^5];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(cut.AsSpan(4), (uint)cut.Length);
+        Assert.Throws<FormatException>(() => AcpiSrat.Parse(cut));
+    }
+
     [Fact]
     public void Preflight_refuses_a_Grace_GPU_in_a_pseries_domain()
     {

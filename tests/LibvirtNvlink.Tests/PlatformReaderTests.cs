@@ -12,11 +12,12 @@ public class PlatformReaderTests
         var flags = string.Concat(Enumerable.Range(0, 2000).Select(i => $"  <flag name='f{i}'/>\n"));
         File.WriteAllText(Path.Combine(dir, "a.xml"), $"<qemuCaps>\n  <emulator>/usr/bin/qemu-system-x86_64</emulator>\n  <selfvers>9000000</selfvers>\n{flags}  <version>8002000</version>\n</qemuCaps>\n");
         File.WriteAllText(Path.Combine(dir, "b.xml"), $"<qemuCaps>\n  <emulator>/usr/bin/qemu-system-ppc64</emulator>\n  <qemuctime>1</qemuctime>\n  <selfvers>9000000</selfvers>\n{flags}  <version>7002022</version>\n</qemuCaps>\n");
-        var (qemu, libvirt) = PlatformReader.ReadLibvirtCache(dir, "/usr/bin/qemu-system-ppc64");
+        var (qemu, libvirt, micro) = PlatformReader.ReadLibvirtCache(dir, "/usr/bin/qemu-system-ppc64");
         Assert.Equal((7, 2), qemu);
         Assert.Equal(9000000UL, libvirt);
-        Assert.Equal((null, null), PlatformReader.ReadLibvirtCache(dir, "/usr/bin/qemu-system-aarch64"));
-        Assert.Equal((null, null), PlatformReader.ReadLibvirtCache("/nonexistent", "/usr/bin/qemu-system-ppc64"));
+        Assert.Equal(22, micro);
+        Assert.Equal((null, null, null), PlatformReader.ReadLibvirtCache(dir, "/usr/bin/qemu-system-aarch64"));
+        Assert.Equal((null, null, null), PlatformReader.ReadLibvirtCache("/nonexistent", "/usr/bin/qemu-system-ppc64"));
     }
 
     [Theory]

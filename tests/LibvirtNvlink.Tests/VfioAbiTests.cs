@@ -39,6 +39,7 @@ public class VfioAbiTests
             P("VFIO_REGION_INFO_FLAG_WRITE", VFIO_REGION_INFO_FLAG_WRITE);
             P("VFIO_REGION_INFO_FLAG_MMAP", VFIO_REGION_INFO_FLAG_MMAP);
             P("VFIO_REGION_INFO_FLAG_CAPS", VFIO_REGION_INFO_FLAG_CAPS);
+            P("VFIO_REGION_INFO_CAP_SPARSE_MMAP", VFIO_REGION_INFO_CAP_SPARSE_MMAP);
             P("VFIO_REGION_INFO_CAP_TYPE", VFIO_REGION_INFO_CAP_TYPE);
             P("VFIO_REGION_INFO_CAP_NVLINK2_SSATGT", VFIO_REGION_INFO_CAP_NVLINK2_SSATGT);
             P("VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD", VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD);
@@ -141,6 +142,7 @@ public class VfioAbiTests
         Same(c, "VFIO_REGION_INFO_FLAG_WRITE", VfioConstants.RegionInfoFlagWrite);
         Same(c, "VFIO_REGION_INFO_FLAG_MMAP", VfioConstants.RegionInfoFlagMmap);
         Same(c, "VFIO_REGION_INFO_FLAG_CAPS", VfioConstants.RegionInfoFlagCaps);
+        Same(c, "VFIO_REGION_INFO_CAP_SPARSE_MMAP", VfioConstants.RegionInfoCapSparseMmap);
         Same(c, "VFIO_REGION_INFO_CAP_TYPE", VfioConstants.RegionInfoCapType);
         Same(c, "VFIO_REGION_INFO_CAP_NVLINK2_SSATGT", VfioConstants.RegionInfoCapNvlink2Ssatgt);
         Same(c, "VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD", VfioConstants.RegionInfoCapNvlink2Lnkspd);

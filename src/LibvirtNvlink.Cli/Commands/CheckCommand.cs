@@ -20,9 +20,14 @@ internal static class CheckCommand
         var all = new Option<bool>("--all") { Description = "Check every defined domain" };
         var json = new Option<bool>("--json") { Description = "Print the findings as JSON" };
         var version = DomainInput.LibvirtVersionOption();
+        var probeVfio = new Option<bool>("--probe-vfio")
+        {
+            Description = "Also open the assigned devices' VFIO groups, as the hook does, to read what the drivers expose (a Grace GPU's memory BAR). " +
+                          "A guest starting at that moment with one of these groups fails to open it, so not by default",
+        };
         var cmd = new Command("check", "The hook's preflight findings for defined domains, without starting anything")
         {
-            connect, hostRoot, domain, all, json, version,
+            connect, hostRoot, domain, all, json, version, probeVfio,
         };
         cmd.SetAction(parse =>
         {
@@ -47,7 +52,8 @@ internal static class CheckCommand
                 var d = DomainDefinition.Parse(xml, $"domain '{name}'");
                 var ours = Nv2Preflight.Nv2Hostdevs(d, session.Host).Count > 0 ||
                            GraceAssignment.AssignedGraceGpus(d, session.Host).Count > 0;
-                var facts = PreflightFactsReader.Read(root, PlatformReader.LibvirtCapabilityCache, d, session.Target, [], new HashSet<Pci.PciAddress>());
+                var probes = ours && parse.GetValue(probeVfio) ? PreflightFactsReader.ProbeVfio(root, d, session.Host) : [];
+                var facts = PreflightFactsReader.Read(root, PlatformReader.LibvirtCapabilityCache, d, session.Target, probes, new HashSet<Pci.PciAddress>());
                 results.Add((name, ours ? [.. Nv2Preflight.Check(d, session.Host, facts), .. GracePreflight.Check(d, session.Host, facts)] : [], ours));
             }
             if (parse.GetValue(json)) WriteJson(results);

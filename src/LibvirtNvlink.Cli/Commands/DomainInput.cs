@@ -35,7 +35,7 @@ internal static class DomainInput
         string emulator;
         try { emulator = DomainDefinition.Parse(xml).Emulator; }
         catch (Xml.DomainXmlException) { return TargetQemu.Unknown; }
-        var (qemu, _) = PlatformReader.ReadLibvirtCache(PlatformReader.LibvirtCapabilityCache, emulator);
+        var (qemu, _, _) = PlatformReader.ReadLibvirtCache(PlatformReader.LibvirtCapabilityCache, emulator);
         return qemu is { } q ? new TargetQemu(q, TargetQemu.FromCache) : TargetQemu.Unknown;
     }
 

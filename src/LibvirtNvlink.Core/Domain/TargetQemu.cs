@@ -14,6 +14,15 @@ public sealed record TargetQemu((int Major, int Minor)? Version, string Source)
 
     public static TargetQemu Unknown { get; } = new(null, "unknown (pass --qemu-version)");
 
+    /// <summary>Whether a QEMU writes the swapped device handle: null when only the micro release would tell and it is unknown.</summary>
+    public static bool? SwapsGiDeviceHandle((int Major, int Minor) version, int? micro)
+    {
+        var fixedIn = VersionThresholds.QemuGiDeviceHandleFixed;
+        if (version.CompareTo(VersionThresholds.QemuGenericInitiator) < 0 || version.CompareTo((fixedIn.Major, fixedIn.Minor)) > 0) return false;
+        if (version.CompareTo((fixedIn.Major, fixedIn.Minor)) < 0) return true;
+        return micro is { } m ? m < fixedIn.Micro : null;
+    }
+
     public bool IsKnown => Version is not null;
 
     /// <summary>True when known to be at least <paramref name="needed"/>; unknown counts as yes (the caller warns).</summary>
@@ -34,6 +43,8 @@ public sealed record TargetQemu((int Major, int Minor)? Version, string Source)
     public static (int Major, int Minor) FromNumber(ulong number) => ((int)(number / 1_000_000), (int)(number / 1000 % 1000));
 
     public static string Show((int Major, int Minor) v) => string.Create(CultureInfo.InvariantCulture, $"{v.Major}.{v.Minor}");
+
+    public static string Show((int Major, int Minor, int Micro) v) => string.Create(CultureInfo.InvariantCulture, $"{v.Major}.{v.Minor}.{v.Micro}");
 
     public override string ToString() => Version is { } v ? $"{Show(v)} ({Source})" : Source;
 }

@@ -40,6 +40,12 @@ public static class VersionThresholds
     public static readonly (int Major, int Minor) QemuGenericInitiator = (9, 0);
 
     /// <summary>
+    /// QEMU 9.0.0 to 9.1.1 write the PCI device handle of an SRAT generic-initiator entry with bus and devfn swapped,
+    /// so the guest kernel ties the nodes to another (or no) device; upstream 16c687d8 fixed it in 9.2 and 9.1.2.
+    /// </summary>
+    public static readonly (int Major, int Minor, int Micro) QemuGiDeviceHandleFixed = (9, 1, 2);
+
+    /// <summary>
     /// QEMU 10.0 added the virt machine's highmem-mmio-size property (hw/arm/virt.c, virt_set_highmem_mmio_size:
     /// a power of two, never below the 512 GiB default).
     /// </summary>

@@ -15,7 +15,8 @@ namespace LibvirtNvlink.Preflight;
 public static class GracePreflight
 {
     /// <summary>Host findings that make a Grace GPU unusable in a guest, reported again for the domain that assigns it.</summary>
-    private static readonly string[] BlockingHostFindings = ["grace-no-gi-nodes", "grace-gi-nodes-ambiguous", "grace-kernel-too-old", "grace-variant-driver-missing"];
+    private static readonly string[] BlockingHostFindings =
+        ["grace-no-gi-nodes", "grace-gi-nodes-ambiguous", "grace-kernel-too-old", "grace-variant-driver-missing", "grace-variant-probe-failed", "grace-gi-nodes-undecidable"];
 
     public static IReadOnlyList<Finding> Check(DomainDefinition d, HostTopology host, PreflightFacts facts)
     {
@@ -71,10 +72,30 @@ public static class GracePreflight
             }
             return;
         }
-        if (gpu.HasVariantDriver || facts.BoundByHook.Contains(at) || (managed && libvirtPicksModel)) return;
+        if (gpu.HasVariantDriver)
+        {
+            CheckDeviceMemory(name, gpu, facts, findings);
+            return;
+        }
+        // The host finding says why the variant driver refused it; binding again would not help.
+        if (gpu.VariantProbeFailed) return;
+        if (facts.BoundByHook.Contains(at) || (managed && libvirtPicksModel)) return;
         findings.Add(Error("grace-variant-driver-not-bound", at,
             $"Domain '{name}': GPU {at} is bound to {gpu.Driver ?? "no driver"}, not {GraceGpu.VariantDriver}, so the guest would get it without its " +
             $"coherent memory. {(managed ? $"Add <driver model='{GraceGpu.VariantDriver}'/> to the hostdev (libvirt-nvlink transform does)" : $"Run 'driverctl set-override {at} {GraceGpu.VariantDriver}' or enable bind-managed-no")}, then start again."));
+    }
+
+    /// <summary>The variant driver fell back to its core ops (no device memory): the guest would get a GPU without its memory.</summary>
+    private static void CheckDeviceMemory(string name, GraceGpu gpu, PreflightFacts facts, List<Finding> findings)
+    {
+        var at = gpu.Address.ToString();
+        if (facts.VfioProbes.SelectMany(p => p.Devices).FirstOrDefault(v => v.Device == at) is not { } regions || GraceGpu.ExposesDeviceMemory(regions) is not false) return;
+        findings.Add(Error("grace-gpu-memory-missing", gpu.Address,
+            $"Domain '{name}': {gpu.Model} GPU {at} is on {GraceGpu.VariantDriver}, but VFIO shows no device-memory BAR (BAR{GraceGpu.UsememBar} is " +
+            $"{regions.BarRegions[GraceGpu.UsememBar].Size} bytes, without the mappable GPU memory the driver exposes there). The firmware reported no usable " +
+            "GPU memory, as it does when the CPU-GPU C2C link is down, so the driver took the GPU without its memory and a guest would get it without " +
+            "its memory too. Check the C2C link ('dmesg | grep -i nvgrace', the BMC's health log), reset or power-cycle the superchip, then rebind: " +
+            $"'echo {at} > /sys/bus/pci/drivers/{GraceGpu.VariantDriver}/unbind; echo {at} > /sys/bus/pci/drivers/{GraceGpu.VariantDriver}/bind'."));
     }
 
     private static void CheckGiNodes(DomainDefinition d, PciHostdev hostdev, GraceGpu gpu, PreflightFacts facts, List<Finding> findings)
@@ -129,6 +150,15 @@ public static class GracePreflight
             findings.Add(Error("grace-qemu-too-old", first,
                 $"Domain '{d.Name}': QEMU {TargetQemu.Show(q)} ({d.Emulator}) has no acpi-generic-initiator object, so Grace GPU(s) " +
                 $"{string.Join(", ", assigned.Select(a => a.Gpu.Address))} cannot get their NUMA nodes. Install QEMU {TargetQemu.Show(VersionThresholds.QemuGenericInitiator)} or newer."));
+        }
+        if (facts.QemuVersion is { } v && TargetQemu.SwapsGiDeviceHandle(v, facts.QemuMicro) is not false)
+        {
+            var release = facts.QemuMicro is { } micro ? $"{TargetQemu.Show(v)}.{micro}" : $"{TargetQemu.Show(v)} (micro release unknown)";
+            findings.Add(new Finding(Severity.Warning, "grace-qemu-gi-device-handle", first.ToString(),
+                $"Domain '{d.Name}': QEMU {release} ({d.Emulator}) writes the PCI device handle of each generic-initiator entry in the guest's SRAT " +
+                $"with bus and device/function swapped, so the guest kernel ties the memory-less nodes of GPU(s) {string.Join(", ", assigned.Select(a => a.Gpu.Address))} " +
+                $"to another device or none, and the GPU driver cannot online their memory. Install QEMU {TargetQemu.Show(VersionThresholds.QemuGiDeviceHandleFixed)} or newer " +
+                "(upstream commit 16c687d8, 'hw/acpi: Fix ordering of BDF in Generic Initiator PCI Device Handle')."));
         }
         // What QEMU will map is what VFIO hands it; sysfs 'resource' does not show the BARs nvgrace-gpu emulates.
         var fromVfio = false;

@@ -12,13 +12,15 @@ namespace LibvirtNvlink.Preflight;
 /// <param name="ProcessesHoldingGpus">Names of host processes that keep GPUs open (nvidia-persistenced); asked only
 /// when an assigned GPU is bound to the nvidia driver, because walking /proc costs a read per process.</param>
 /// <param name="BoundByHook">Devices the hook itself will bind to vfio-pci (config bind-managed-no).</param>
+/// <param name="QemuMicro">The emulator's micro release (22 of 7.2.22), for fixes that came in stable releases.</param>
 public sealed record PreflightFacts(
     TargetLibvirt Libvirt,
     string? KernelRelease,
     (int Major, int Minor)? QemuVersion,
     Func<IReadOnlyList<string>> ProcessesHoldingGpus,
     IReadOnlyList<VfioGroupProbe> VfioProbes,
-    IReadOnlySet<PciAddress> BoundByHook);
+    IReadOnlySet<PciAddress> BoundByHook,
+    int? QemuMicro = null);
 
 /// <summary>
 /// Everything that must hold before libvirt launches QEMU for a domain with NVLink2 GPUs, as findings that name

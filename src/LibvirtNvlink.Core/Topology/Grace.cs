@@ -62,6 +62,32 @@ public sealed record GraceGpu(
 
     public bool HasVariantDriver => Driver is VariantDriver or "nvgrace-gpu-vfio-pci";
 
+    /// <summary>sysfs driver_override: the driver the GPU was handed to (null when unset).</summary>
+    public string? DriverOverride { get; init; }
+
+    /// <summary>
+    /// Handed to the variant driver (driver_override) yet bound to nothing: nvgrace-gpu-vfio-pci failed its probe. Current
+    /// kernels' probe polls two BAR0 registers for up to 30 s and fails with -ETIME when the GPU's HBM training has not
+    /// finished or its C2C link to the CPU is not up (nvgrace_gpu_wait_device_ready).
+    /// </summary>
+    public bool VariantProbeFailed => Driver is null && DriverOverride is VariantDriver or "nvgrace-gpu-vfio-pci";
+
+    /// <summary>
+    /// Whether the variant driver exposes the GPU's memory, from the BAR regions VFIO reports (null: not read). When
+    /// firmware states no usable GPU memory (nvidia,gpu-mem-size 0, which it reports when the C2C link is down),
+    /// nvgrace-gpu registers the GPU with its "core" ops: BAR4 is then the physical BAR from vfio-pci-core, without the
+    /// sparse-mmap area the full driver gives its emulated usemem BAR (nvgrace_gpu_ioctl_get_region_info).
+    /// </summary>
+    public static bool? ExposesDeviceMemory(Vfio.VfioDeviceRegions regions)
+    {
+        if (regions.BarRegions.Count <= UsememBar) return null;
+        var usemem = regions.BarRegions[UsememBar];
+        return usemem.Size > 0 && usemem.Capabilities.Any(c => c.Id == Vfio.VfioConstants.RegionInfoCapSparseMmap);
+    }
+
+    /// <summary>The BAR nvgrace-gpu emulates over the cacheable GPU memory (usemem: BAR4 and BAR5).</summary>
+    public const int UsememBar = 4;
+
     /// <summary>What the guest's 64-bit PCI window must hold for this GPU: its 64-bit BARs.</summary>
     public ulong Mmio64Bytes => Bars.Where(b => b.Is64Bit).Aggregate(0UL, (sum, b) => sum + b.Size);
 
@@ -89,24 +115,30 @@ public sealed record GraceGpu(
 }
 
 /// <summary>
-/// Finds the host's Grace GPUs and the generic-initiator nodes of each. Firmware lists, per GPU, a block of
-/// consecutive memory-less CPU-less nodes after the CPU nodes (8 per GPU on shipping firmware, but nothing here
-/// assumes 8). A GPU whose numa_node is inside such a block owns the nodes from there to the next GPU's; GPUs that
-/// report a CPU node share the first block after it, split evenly in PCI-address order.
+/// Finds the host's Grace GPUs and the generic-initiator nodes of each. The firmware states them per GPU: the SRAT's
+/// generic-initiator entries name the GPU's PCI address (<see cref="AcpiSrat"/>), and when the table can be read that
+/// is the answer, checked against the nodes sysfs shows. Without it, the layout is inferred from sysfs: firmware lists,
+/// per GPU, a block of consecutive memory-less CPU-less nodes after the CPU nodes (8 per GPU on shipping firmware, but
+/// nothing here assumes 8); a GPU whose numa_node is inside such a block owns the nodes from there to the next GPU's;
+/// GPUs that report a CPU node share the first block after it, split evenly in PCI-address order. That inference
+/// fails when a GPU's memory is online on the host (its first node then has memory and no longer looks like one of
+/// its nodes), so a host with CPU-less nodes that have memory is an error without the SRAT, never a guess.
 /// </summary>
 public static class GraceTopologyBuilder
 {
     public static IReadOnlyList<GraceGpu> Build(
         IEnumerable<PciDevice> devices, IReadOnlyList<NumaNodeInfo> nodes, string? kernelRelease,
-        Func<string, bool> pciDriverLoaded, List<Finding> findings)
+        Func<string, bool> pciDriverLoaded, List<Finding> findings, AcpiSrat? srat = null, string? sratUnreadable = null)
     {
         var graceDevices = devices.Where(d => PciIds.IsGraceGpuId(d.Vendor, d.Device))
             .OrderBy(d => d.NumaNode ?? int.MaxValue).ThenBy(d => d.Address).ToList();
         if (graceDevices.Count == 0) return [];
 
-        var giNodes = AssignGiNodes(graceDevices, nodes, findings);
+        var giNodes = srat is { GenericInitiators.Count: > 0 }
+            ? NodesFromFirmware(graceDevices, nodes, srat, findings)
+            : AssignGiNodes(graceDevices, nodes, findings, sratUnreadable ?? "it has no generic-initiator entries");
         var gpus = graceDevices.Select(d => new GraceGpu(d.Address, d.Device, d.Driver, d.IommuGroup, d.NumaNode,
-            giNodes.GetValueOrDefault(d.Address) ?? [], d.Bars ?? [])).OrderBy(g => g.Address).ToList();
+            giNodes.GetValueOrDefault(d.Address) ?? [], d.Bars ?? []) { DriverOverride = d.DriverOverride }).OrderBy(g => g.Address).ToList();
 
         foreach (var g in gpus)
         {
@@ -118,6 +150,14 @@ public static class GraceTopologyBuilder
                     $"and every CUDA process on it, then hand it to the variant driver: 'driverctl set-override {at} {GraceGpu.VariantDriver}' " +
                     "(or use managed='yes' with libvirt 10.0 or newer)."));
             }
+            else if (g.VariantProbeFailed)
+            {
+                findings.Add(new Finding(Severity.Error, "grace-variant-probe-failed", at,
+                    $"{g.Model} GPU {at} was handed to {GraceGpu.VariantDriver} (driver_override) but is bound to no driver: the variant driver refused it. " +
+                    "It does so when the GPU's HBM training has not finished or its C2C link to the CPU is not up within 30 s, and then no guest can have " +
+                    $"the GPU. Read 'dmesg | grep -i nvgrace' (probe failed with error -62 means the wait timed out) and the BMC's health log; after a " +
+                    $"reset or power cycle of the superchip, probe again: 'echo {at} > /sys/bus/pci/drivers_probe'."));
+            }
             else if (g.Driver == "vfio-pci")
             {
                 findings.Add(new Finding(Severity.Error, "grace-plain-vfio-pci", at,
@@ -125,7 +165,7 @@ public static class GraceTopologyBuilder
                     $"Bind it to {GraceGpu.VariantDriver} instead: 'driverctl set-override {at} {GraceGpu.VariantDriver}' " +
                     "(modprobe nvgrace_gpu_vfio_pci first if it is not loaded)."));
             }
-            if (g.GiNodes.Count == 0 && !findings.Any(f => f.Code == "grace-gi-nodes-ambiguous" && f.Device.Contains(at, StringComparison.Ordinal)))
+            if (g.GiNodes.Count == 0 && !findings.Any(f => f.Code is "grace-gi-nodes-ambiguous" or "grace-gi-nodes-undecidable" && f.Device.Contains(at, StringComparison.Ordinal)))
             {
                 findings.Add(new Finding(Severity.Error, "grace-no-gi-nodes", at,
                     $"No memory-less, CPU-less NUMA node follows {g.Model} GPU {at}'s node {g.NumaNode?.ToString(CultureInfo.InvariantCulture) ?? "(none)"}: " +
@@ -166,9 +206,52 @@ public static class GraceTopologyBuilder
                int.TryParse(minor, NumberStyles.None, CultureInfo.InvariantCulture, out var mi) ? (ma, mi) : null;
     }
 
-    private static Dictionary<PciAddress, IReadOnlyList<int>> AssignGiNodes(List<PciDevice> gpus, IReadOnlyList<NumaNodeInfo> nodes, List<Finding> findings)
+    /// <summary>Each GPU's nodes as the SRAT states them, if Linux's numbering replays to what sysfs shows; else an error.</summary>
+    private static Dictionary<PciAddress, IReadOnlyList<int>> NodesFromFirmware(List<PciDevice> gpus, IReadOnlyList<NumaNodeInfo> nodes, AcpiSrat srat, List<Finding> findings)
     {
         var result = new Dictionary<PciAddress, IReadOnlyList<int>>();
+        var list = string.Join(",", gpus.Select(g => g.Address));
+        var cpuNodes = srat.CpuProximityDomains.Select(srat.NodeOf).ToList();
+        var sysfsCpuNodes = nodes.Where(n => n.HasCpus).Select(n => n.Id).Order().ToList();
+        if (!srat.NodesKnown || cpuNodes.Any(n => n is null) || !cpuNodes.OfType<int>().Order().SequenceEqual(sysfsCpuNodes))
+        {
+            findings.Add(new Finding(Severity.Error, "grace-gi-nodes-undecidable", list,
+                $"The SRAT states each Grace GPU's generic initiators by proximity domain, but Linux's numbering of those domains could not be " +
+                $"replayed ({(srat.NodesKnown ? $"its CPU entries would be nodes {string.Join(",", cpuNodes)}, sysfs shows CPUs on {string.Join(",", sysfsCpuNodes)}" : "the table has generic-port entries")}), " +
+                $"so which NUMA nodes belong to GPUs {string.Join(", ", gpus.Select(g => g.Address))} cannot be told. Report the SRAT ('acpidump -n SRAT') and 'numactl -H'."));
+            return result;
+        }
+        foreach (var g in gpus)
+        {
+            var ids = srat.ProximityDomainsOf(g.Address).Select(p => srat.NodeOf(p)!.Value).ToList();
+            var wrong = ids.Where(id => nodes.FirstOrDefault(n => n.Id == id) is not { HasCpus: false }).ToList();
+            if (wrong.Count > 0)
+            {
+                findings.Add(new Finding(Severity.Error, "grace-gi-nodes-undecidable", g.Address.ToString(),
+                    $"The SRAT gives GPU {g.Address} generic initiators on nodes {string.Join(",", ids)}, but node(s) {string.Join(",", wrong)} " +
+                    "are not CPU-less online nodes in sysfs, so its nodes cannot be told. Report the SRAT ('acpidump -n SRAT') and 'numactl -H'."));
+                continue;
+            }
+            if (ids.Count > 0) result[g.Address] = [.. ids.Order()];
+        }
+        return result;
+    }
+
+    private static Dictionary<PciAddress, IReadOnlyList<int>> AssignGiNodes(List<PciDevice> gpus, IReadOnlyList<NumaNodeInfo> nodes, List<Finding> findings, string sratUnreadable)
+    {
+        var result = new Dictionary<PciAddress, IReadOnlyList<int>>();
+        // A CPU-less node with memory may be a GPU's first node with its memory online (nvidia driver): the memory-less
+        // runs then no longer show where each GPU's block starts.
+        var cpulessWithMemory = nodes.Where(n => !n.HasCpus && n.HasMemory).Select(n => n.Id).ToList();
+        if (cpulessWithMemory.Count > 0)
+        {
+            findings.Add(new Finding(Severity.Error, "grace-gi-nodes-undecidable", string.Join(",", gpus.Select(g => g.Address)),
+                $"Node(s) {string.Join(",", cpulessWithMemory)} have memory but no CPUs, as a Grace GPU's first node has when the nvidia driver onlined " +
+                $"its memory, so which memory-less nodes belong to GPUs {string.Join(", ", gpus.Select(g => g.Address))} cannot be told from sysfs. " +
+                $"The firmware's SRAT states it, but it could not be used: {sratUnreadable}. Run as root (/sys/firmware/acpi/tables/SRAT is readable " +
+                "by root only), or give every GPU to nvgrace_gpu_vfio_pci so that their nodes are memory-less again."));
+            return result;
+        }
         var runs = MemorylessRuns(nodes);
         var claimants = runs.Select(_ => new List<PciDevice>()).ToList();
         var anchored = runs.Select(_ => new List<PciDevice>()).ToList();

@@ -18,6 +18,9 @@ public sealed record PciDevice(
 
     /// <summary>Memory BARs from sysfs <c>resource</c>; read only for devices whose size matters (Grace GPUs).</summary>
     public IReadOnlyList<PciBar>? Bars { get; init; }
+
+    /// <summary>sysfs <c>driver_override</c> (null when unset, "(null)" in sysfs); read only for Grace GPUs.</summary>
+    public string? DriverOverride { get; init; }
 }
 
 /// <summary>The firmware-reserved host-physical window of one GPU's coherent RAM (the <c>memory@…</c> node).</summary>

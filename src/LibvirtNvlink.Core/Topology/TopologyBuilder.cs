@@ -11,6 +11,8 @@ namespace LibvirtNvlink.Topology;
 /// <param name="NumaNodes">Every online NUMA node; read only on hosts with Grace GPUs, empty elsewhere.</param>
 /// <param name="KernelRelease">/proc/sys/kernel/osrelease, when the Grace checks need it.</param>
 /// <param name="PciDriverLoaded">Whether /sys/bus/pci/drivers/NAME exists.</param>
+/// <param name="Srat">The firmware's SRAT, read on hosts with Grace GPUs; null when it could not be read.</param>
+/// <param name="SratUnreadable">Why <paramref name="Srat"/> is null, for the finding that needs it.</param>
 public sealed record HostFacts(
     IReadOnlyList<PciDevice> Devices,
     IDeviceTree? DeviceTree,
@@ -18,7 +20,9 @@ public sealed record HostFacts(
     IReadOnlyList<Finding> ReadFindings,
     IReadOnlyList<NumaNodeInfo>? NumaNodes = null,
     string? KernelRelease = null,
-    Func<string, bool>? PciDriverLoaded = null);
+    Func<string, bool>? PciDriverLoaded = null,
+    AcpiSrat? Srat = null,
+    string? SratUnreadable = null);
 
 /// <summary>
 /// Pairs GPUs with their NPU bridges from the device tree, the way the kernel (npu-dma.c, vfio_pci_nvlink2.c),
@@ -64,7 +68,8 @@ public static class TopologyBuilder
         CheckReverseLinks(gpus, bridges, findings);
         CheckIommuGroups(devices, gpus, bridgeMap, findings);
         var numaNodes = facts.NumaNodes ?? [];
-        var grace = GraceTopologyBuilder.Build(devices.Values, numaNodes, facts.KernelRelease, facts.PciDriverLoaded ?? (_ => false), findings);
+        var grace = GraceTopologyBuilder.Build(devices.Values, numaNodes, facts.KernelRelease, facts.PciDriverLoaded ?? (_ => false), findings,
+            facts.Srat, facts.SratUnreadable);
         findings.Sort((a, b) =>
         {
             var c = b.Severity.CompareTo(a.Severity);

@@ -28,6 +28,7 @@ public static class VfioConstants
     public const uint RegionInfoFlagMmap = 4;
     public const uint RegionInfoFlagCaps = 8;
 
+    public const ushort RegionInfoCapSparseMmap = 1;
     public const ushort RegionInfoCapType = 2;
     public const ushort RegionInfoCapNvlink2Ssatgt = 4;
     public const ushort RegionInfoCapNvlink2Lnkspd = 5;

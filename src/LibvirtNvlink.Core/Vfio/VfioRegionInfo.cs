@@ -74,6 +74,9 @@ public sealed record VfioDeviceRegions(string Device, uint NumRegions, IReadOnly
     /// over the coherent GPU memory, which sysfs <c>resource</c> does not show. Empty when not read.
     /// </summary>
     public IReadOnlyList<ulong> BarSizes { get; init; } = [];
+
+    /// <summary>Regions BAR0–BAR5 with their capability chains, read with <see cref="BarSizes"/>; empty when not read.</summary>
+    public IReadOnlyList<VfioRegionInfo> BarRegions { get; init; } = [];
 }
 
 /// <summary>What opening a VFIO group told us.</summary>

@@ -83,17 +83,17 @@ public sealed class LinuxVfioProbe(HostRoot root) : IVfioProbe
             BinaryPrimitives.WriteUInt32LittleEndian(info, VfioConstants.DeviceInfoMinSize);
             LibcInterop.IoctlBuffer(fd, Req(VfioConstants.Request.DeviceGetInfo), info, $"VFIO_DEVICE_GET_INFO {device}");
             var numRegions = BinaryPrimitives.ReadUInt32LittleEndian(info[8..]);
-            var bars = new ulong[withBarSizes ? VfioConstants.PciBarRegions : 0];
-            for (var index = 0u; index < bars.Length && index < numRegions; index++)
+            var barRegions = new List<VfioRegionInfo>();
+            for (var index = 0u; index < (withBarSizes ? VfioConstants.PciBarRegions : 0) && index < numRegions; index++)
             {
-                bars[index] = VfioRegionInfo.Parse(ReadRegion(fd, index, device)).Size;
+                barRegions.Add(VfioRegionInfo.Parse(ReadRegion(fd, index, device)));
             }
             var regions = new List<VfioRegionInfo>();
             for (var index = VfioConstants.PciNumRegions; index < numRegions; index++)
             {
                 regions.Add(VfioRegionInfo.Parse(ReadRegion(fd, index, device)));
             }
-            return new VfioDeviceRegions(device, numRegions, regions) { BarSizes = bars };
+            return new VfioDeviceRegions(device, numRegions, regions) { BarSizes = [.. barRegions.Select(r => r.Size)], BarRegions = barRegions };
         }
         finally
         {

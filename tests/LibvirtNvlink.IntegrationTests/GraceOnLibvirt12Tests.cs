@@ -1,0 +1,297 @@
+using System.Xml.Linq;
+using LibvirtNvlink.Pci;
+using LibvirtNvlink.Tests;
+using LibvirtNvlink.Topology;
+using LibvirtNvlink.Transform;
+
+namespace LibvirtNvlink.IntegrationTests;
+
+/// <summary>
+/// Every Grace golden output, in both forms (&lt;acpi nodeset&gt; for libvirt 11.8+, &lt;qemu:commandline&gt; before), on the
+/// libvirt and QEMU that implement them (Debian unstable's 12.8 and 11.1): libvirt's schema, define, dumpxml, and the
+/// QEMU command line libvirt makes of it, read back and compared with the simulated host the output was made for.
+/// </summary>
+[Collection(LibvirtdCollection.Name)]
+public class GraceOnLibvirt12Tests(SidLibvirtd libvirtd)
+{
+    public static TheoryData<string> GraceOutputs() =>
+        [.. GoldenCase.All().Where(c => c.Name.StartsWith("grace-", StringComparison.Ordinal)).Select(c => c.Name)];
+
+    public static TheoryData<string> GraceHosts() =>
+        [.. GoldenCase.All().Where(c => c.Name.StartsWith("grace-", StringComparison.Ordinal)).Select(c => c.Host).Distinct()];
+
+    private static readonly XNamespace Qemu = GraceDomainTransformer.QemuNs;
+
+    [Theory]
+    [MemberData(nameof(GraceOutputs))]
+    public void Grace_output_as_written_passes_libvirt_12s_own_schema(string name)
+    {
+        Processes.RequireOrSkip(libvirtd.Available, libvirtd.Unavailable);
+        var c = GoldenCase.Named(name);
+        var file = Path.Combine(libvirtd.Directory, "schema-" + name + ".xml");
+        File.Copy(c.OutputPath, file, overwrite: true);
+        var r = libvirtd.Validate(file);
+        Assert.True(r.ExitCode == 0, r.Output);
+    }
+
+    [Theory]
+    [MemberData(nameof(GraceOutputs))]
+    public void Grace_output_is_defined_by_libvirt_12_and_dumpxml_keeps_everything_of_ours(string name)
+    {
+        Processes.RequireOrSkip(libvirtd.Available, libvirtd.Unavailable);
+        var c = GoldenCase.Named(name);
+        var domainName = "l12-" + name;
+        var doc = ForThisMachine(c, domainName);
+        var file = Path.Combine(libvirtd.Directory, domainName + ".xml");
+        File.WriteAllText(file, doc.ToString());
+        var define = libvirtd.Virsh("define", file);
+        Assert.True(define.ExitCode == 0, define.Output);
+        try
+        {
+            var dump = libvirtd.Virsh("dumpxml", "--inactive", domainName);
+            Assert.True(dump.ExitCode == 0, dump.Output);
+            var defined = XDocument.Parse(dump.Stdout).Root!;
+            var written = doc.Root!;
+
+            Assert.Equal(Hostdevs(written), Hostdevs(defined));
+            Assert.Equal(Cells(written), Cells(defined));
+            // libvirt completes the matrix it keeps: our distances stay, what it adds mirrors them.
+            var ours = Distances(written);
+            var kept = Distances(defined);
+            Assert.All(ours, d => Assert.Equal(d.Value, kept.GetValueOrDefault(d.Key)));
+            Assert.All(kept.Where(d => !ours.ContainsKey(d.Key)), d =>
+                Assert.Equal(d.Key.From == d.Key.To ? 10 : ours.GetValueOrDefault((d.Key.To, d.Key.From)), d.Value));
+            Assert.Equal(written.Descendants(Qemu + "arg").Select(a => (string?)a.Attribute("value")),
+                defined.Descendants(Qemu + "arg").Select(a => (string?)a.Attribute("value")));
+            var record = written.Element("metadata")!.Element(TransformRecord.RootName)!;
+            var keptRecord = defined.Element("metadata")?.Element(TransformRecord.RootName);
+            Assert.NotNull(keptRecord);
+            Assert.Equal(record.Elements().Select(e => e.ToString(SaveOptions.DisableFormatting)),
+                keptRecord.Elements().Select(e => e.ToString(SaveOptions.DisableFormatting)));
+        }
+        finally
+        {
+            libvirtd.Virsh("undefine", "--nvram", domainName);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(GraceOutputs))]
+    public void Grace_output_gives_QEMU_a_generic_initiator_and_a_memoryless_node_per_host_node_the_hosts_distances_and_the_MMIO_window(string name)
+    {
+        Processes.RequireOrSkip(libvirtd.Available, libvirtd.Unavailable);
+        var c = GoldenCase.Named(name);
+        var qemu = NativeTopology(c);
+        var host = SimulatedHosts.Topology(c.Layout);
+        var hostOf = HostNodeOfEachGuestNode(c, host);
+
+        var gpus = GraceGpusOf(c, host);
+        foreach (var (gpu, guestNodes) in gpus)
+        {
+            // One initiator per host generic-initiator node, on the GPU's own hostdev, and one memory-less node each.
+            Assert.Equal(gpu.GiNodes.Count, guestNodes.Count);
+            Assert.Equal(guestNodes.Order(), qemu.GenericInitiators.Where(g => g.HostDevice == gpu.Address.ToString()).Select(g => g.Node).Order());
+            Assert.Equal(gpu.GiNodes, guestNodes.Select(n => hostOf[n]));
+            Assert.All(guestNodes, n => Assert.True(qemu.Nodes.TryGetValue(n, out var node) && node.IsMemoryless, $"guest node {n} is not a memory-less -numa node"));
+        }
+        Assert.Equal(gpus.Sum(g => g.GuestNodes.Count), qemu.GenericInitiators.Count);
+        Assert.Equal(hostOf.Keys.Order(), qemu.Nodes.Keys.Order());
+
+        // A complete matrix: QEMU refuses an incomplete one, and every pair with a GPU node is the host's distance.
+        var giGuestNodes = gpus.SelectMany(g => g.GuestNodes).ToHashSet();
+        foreach (var a in qemu.Nodes.Keys)
+        {
+            foreach (var b in qemu.Nodes.Keys.Where(b => b != a))
+            {
+                var d = qemu.Distance(a, b);
+                Assert.True(d is not null, $"no distance between guest nodes {a} and {b}");
+                if (giGuestNodes.Contains(a) || giGuestNodes.Contains(b))
+                {
+                    Assert.True(host.NumaNode(hostOf[a])!.Distances[hostOf[b]] == d,
+                        $"guest {a}→{b} is {d}, host {hostOf[a]}→{hostOf[b]} is {host.NumaNode(hostOf[a])!.Distances[hostOf[b]]}");
+                }
+            }
+        }
+
+        // The 64-bit window holds every GPU's 64-bit BARs, where QEMU has the property.
+        if (c.Qemu is { } q && q.CompareTo(Domain.VersionThresholds.QemuHighmemMmioSize) >= 0)
+        {
+            Assert.NotNull(qemu.HighmemMmioSize);
+            var window = GraceDomainTransformer.ParseQemuSize(qemu.HighmemMmioSize);
+            Assert.True(window >= gpus.Aggregate(0UL, (s, g) => s + g.Gpu.Mmio64Bytes), $"highmem-mmio-size={qemu.HighmemMmioSize}");
+            Assert.Equal(GraceDomainTransformer.QemuSize(GraceDomainTransformer.MmioWindowFor(gpus.Select(g => g.Gpu))), qemu.HighmemMmioSize);
+        }
+        else
+        {
+            Assert.Null(qemu.HighmemMmioSize);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(GraceHosts))]
+    public void The_acpi_nodeset_form_and_the_qemu_commandline_form_give_QEMU_the_same_topology(string hostName)
+    {
+        Processes.RequireOrSkip(libvirtd.Available, libvirtd.Unavailable);
+        var cases = GoldenCase.All().Where(c => c.Name.StartsWith("grace-", StringComparison.Ordinal) && c.Host == hostName).ToList();
+        var acpi = cases.Where(c => c.Libvirt >= GraceDomainTransformer.AcpiNodeset).ToList();
+        var commandline = cases.Where(c => c.Libvirt < GraceDomainTransformer.AcpiNodeset).ToList();
+        Assert.NotEmpty(acpi);
+        Assert.NotEmpty(commandline);
+        foreach (var a in acpi)
+        {
+            var reference = NativeTopology(a);
+            foreach (var b in commandline)
+            {
+                var other = NativeTopology(b);
+                Assert.Equal(Shape(reference), Shape(other));
+                Assert.Equal(reference.GenericInitiators.Order(), other.GenericInitiators.Order());
+                foreach (var x in reference.Nodes.Keys)
+                {
+                    foreach (var y in reference.Nodes.Keys.Where(y => y != x))
+                    {
+                        Assert.True(reference.Distance(x, y) == other.Distance(x, y), $"{a.Name} and {b.Name} differ on {x}→{y}");
+                    }
+                }
+                if (a.Qemu?.CompareTo(Domain.VersionThresholds.QemuHighmemMmioSize) >= 0 && b.Qemu?.CompareTo(Domain.VersionThresholds.QemuHighmemMmioSize) >= 0)
+                {
+                    Assert.Equal(reference.HighmemMmioSize, other.HighmemMmioSize);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void The_Grace_version_gates_agree_with_libvirt_12s_NEWS_and_what_QEMU_11_accepts()
+    {
+        Processes.RequireOrSkip(libvirtd.Available, libvirtd.Unavailable);
+        const string qemu = "/usr/bin/qemu-system-aarch64";
+        var gi = libvirtd.Tool(qemu, ["-object", "acpi-generic-initiator,help"]);
+        Assert.True(gi.ExitCode == 0 && gi.Output.Contains("pci-dev=", StringComparison.Ordinal) && gi.Output.Contains("node=", StringComparison.Ordinal), gi.Output);
+        var virt = libvirtd.Tool(qemu, ["-machine", "virt,help"]);
+        Assert.Contains("highmem-mmio-size=", virt.Output, StringComparison.Ordinal);
+
+        var version = libvirtd.Virsh("version", "--daemon");
+        var running = System.Text.RegularExpressions.Regex.Match(version.Stdout, @"Running hypervisor: QEMU (\d+)\.(\d+)\.(\d+)");
+        var library = System.Text.RegularExpressions.Regex.Match(version.Stdout, @"Running against daemon: (\S+)");
+        Assert.True(running.Success && library.Success, version.Output);
+        var q = (Int(running.Groups[1].Value), Int(running.Groups[2].Value));
+        Assert.True(q.CompareTo(Domain.VersionThresholds.QemuGenericInitiator) >= 0 && q.CompareTo(Domain.VersionThresholds.QemuHighmemMmioSize) >= 0);
+        Assert.Equal(false, Domain.TargetQemu.SwapsGiDeviceHandle(q, Int(running.Groups[3].Value)));
+        Assert.True(Domain.LibvirtVersion.TryParse(library.Groups[1].Value, out var daemon) && daemon >= GraceDomainTransformer.AcpiNodeset, version.Output);
+
+        // The releases that brought what the gates stand for, from the NEWS file libvirt ships.
+        var news = libvirtd.Tool("/bin/sh", ["-c", "zcat /usr/share/doc/libvirt-common/NEWS.gz"]);
+        Assert.True(news.ExitCode == 0, news.Output);
+        Assert.Equal(GraceDomainTransformer.AcpiNodeset, ReleaseMentioning(news.Stdout, "``nodeset`` attribute to specify the NUMA node affinity"));
+        Assert.Equal(GraceDomainTransformer.DriverModel, ReleaseMentioning(news.Stdout, "``<driver model="));
+    }
+
+    /// <summary>The release whose NEWS section (headed "vX.Y.Z (date)") first mentions <paramref name="text"/>, reading oldest last.</summary>
+    private static Domain.LibvirtVersion? ReleaseMentioning(string news, string text)
+    {
+        Domain.LibvirtVersion? release = null;
+        Domain.LibvirtVersion? found = null;
+        foreach (var line in news.Split('\n'))
+        {
+            var head = System.Text.RegularExpressions.Regex.Match(line, @"^v(\d+\.\d+\.\d+) \(");
+            if (head.Success && Domain.LibvirtVersion.TryParse(head.Groups[1].Value, out var v)) release = v;
+            if (line.Contains(text, StringComparison.Ordinal)) found = release;
+        }
+        return found;
+    }
+
+    private static IEnumerable<(int Id, bool Memoryless, string? Cpus)> Shape(QemuTopology t) =>
+        t.Nodes.Values.OrderBy(n => n.Id).Select(n => (n.Id, n.IsMemoryless, n.Cpus));
+
+    private QemuTopology NativeTopology(GoldenCase c)
+    {
+        var domainName = "native-" + c.Name;
+        var file = Path.Combine(libvirtd.Directory, domainName + ".xml");
+        File.WriteAllText(file, ForThisMachine(c, domainName).ToString());
+        var native = libvirtd.Virsh("domxml-to-native", "qemu-argv", file);
+        Assert.True(native.ExitCode == 0, native.Output);
+        return QemuTopology.Parse(native.Stdout);
+    }
+
+    /// <summary>
+    /// The golden output as this x86 machine without KVM can define it: TCG, a CPU model TCG offers, and no
+    /// &lt;numatune&gt; (the Grace host nodes it names do not exist here). The golden files stay as approved.
+    /// </summary>
+    public static XDocument ForThisMachine(GoldenCase c, string domainName) => ForThisMachine(File.ReadAllText(c.OutputPath), domainName);
+
+    public static XDocument ForThisMachine(string output, string domainName)
+    {
+        var doc = XDocument.Parse(output);
+        var root = doc.Root!;
+        root.SetAttributeValue("type", "qemu");
+        root.Element("name")!.Value = domainName;
+        root.Element("uuid")?.Remove();
+        root.Element("numatune")?.Remove();
+        var cpu = root.Element("cpu")!;
+        cpu.SetAttributeValue("mode", "maximum");
+        cpu.SetAttributeValue("check", null);
+        return doc;
+    }
+
+    /// <summary>For each guest NUMA node, the host node it stands for: GPU nodes from our record, CPU cells from numatune.</summary>
+    internal static Dictionary<int, int> HostNodeOfEachGuestNode(GoldenCase c, HostTopology host) =>
+        HostNodeOfEachGuestNode(XDocument.Parse(File.ReadAllText(c.OutputPath)).Root!, host);
+
+    internal static Dictionary<int, int> HostNodeOfEachGuestNode(XElement root, HostTopology host)
+    {
+        var map = new Dictionary<int, int>();
+        foreach (var gpu in root.Element("metadata")!.Element(TransformRecord.RootName)!.Elements(TransformRecord.Ns + "grace-gpu"))
+        {
+            foreach (var (g, h) in GraceDomainTransformer.ParseNodeset((string)gpu.Attribute("nodes")!)
+                         .Zip(GraceDomainTransformer.ParseNodeset((string)gpu.Attribute("host-nodes")!)))
+            {
+                map[g] = h;
+            }
+        }
+        var cpuNodes = host.NumaNodes.Where(n => n.HasCpus).Select(n => n.Id).ToList();
+        foreach (var cell in NumaCells(root).Select(e => Int((string?)e.Attribute("id"))))
+        {
+            if (map.ContainsKey(cell)) continue;
+            var pinned = root.Element("numatune")?.Elements("memnode").FirstOrDefault(m => (string?)m.Attribute("cellid") == cell.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            map[cell] = pinned is not null ? GraceDomainTransformer.ParseNodeset((string)pinned.Attribute("nodeset")!)[0]
+                : cpuNodes.Count == 1 ? cpuNodes[0] : throw new InvalidOperationException($"guest cell {cell} is not pinned and the host has {cpuNodes.Count} CPU nodes");
+        }
+        return map;
+    }
+
+    internal static List<(GraceGpu Gpu, IReadOnlyList<int> GuestNodes)> GraceGpusOf(GoldenCase c, HostTopology host) =>
+        GraceGpusOf(XDocument.Parse(File.ReadAllText(c.OutputPath)).Root!, host);
+
+    internal static List<(GraceGpu Gpu, IReadOnlyList<int> GuestNodes)> GraceGpusOf(XElement output, HostTopology host) =>
+        [.. output.Element("metadata")!.Element(TransformRecord.RootName)!
+            .Elements(TransformRecord.Ns + "grace-gpu")
+            .Select(e => (host.GraceGpuAt(PciAddress.Parse((string)e.Attribute("source")!))!, GraceDomainTransformer.ParseNodeset((string)e.Attribute("nodes")!)))];
+
+    /// <summary>What we write on a hostdev: source, variant driver model, &lt;acpi nodeset&gt;, user alias.</summary>
+    private static List<string> Hostdevs(XElement domain) =>
+    [
+        .. domain.Element("devices")!.Elements("hostdev").Select(h => string.Join(" ",
+            h.Element("source")!.Element("address")!.Attributes().Select(a => $"{a.Name}={a.Value}"),
+            "model=" + (string?)h.Element("driver")?.Attribute("model"),
+            "acpi=" + (string?)h.Element("acpi")?.Attribute("nodeset"),
+            "alias=" + (string?)h.Element("alias")?.Attribute("name"))),
+    ];
+
+    /// <summary>Each NUMA cell: id, CPUs, memory in KiB.</summary>
+    private static List<string> Cells(XElement domain) =>
+    [
+        .. NumaCells(domain).Select(cell => string.Join(" ",
+            (string?)cell.Attribute("id"), (string?)cell.Attribute("cpus"),
+            Domain.MemoryUnits.TryToKiB((string?)cell.Attribute("memory"), (string?)cell.Attribute("unit"), out var kib, out _) ? kib : ulong.MaxValue)),
+    ];
+
+    /// <summary>The &lt;distances&gt; of every cell, by (cell, sibling).</summary>
+    private static Dictionary<(int From, int To), int> Distances(XElement domain) =>
+        NumaCells(domain).SelectMany(cell => (cell.Element("distances")?.Elements("sibling") ?? [])
+                .Select(s => (From: Int((string?)cell.Attribute("id")), To: Int((string?)s.Attribute("id")), Value: Int((string?)s.Attribute("value")))))
+            .ToDictionary(d => (d.From, d.To), d => d.Value);
+
+    private static IEnumerable<XElement> NumaCells(XElement domain) => domain.Element("cpu")?.Element("numa")?.Elements("cell") ?? [];
+
+    private static int Int(string? s) => int.Parse(s ?? "", System.Globalization.CultureInfo.InvariantCulture);
+}
