@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Xml.Linq;
+using LibvirtNvlink.Domain;
 using LibvirtNvlink.Pci;
 using LibvirtNvlink.Tests;
 using LibvirtNvlink.Topology;
@@ -53,8 +54,8 @@ public class GraceGuestBootTests(SidLibvirtd libvirtd, ITestOutputHelper output)
         var gpus = GraceOnLibvirt12Tests.GraceGpusOf(written, host);
         var giNodes = gpus.SelectMany(g => g.GuestNodes).Order().ToList();
         var masks = Masks(report);
-        Assert.Equal(GraceDomainTransformer.Nodeset(hostOf.Keys.Order()), masks["online"]);
-        Assert.Equal(GraceDomainTransformer.Nodeset(giNodes), masks["has_generic_initiator"]);
+        Assert.Equal(Nodeset.Format(hostOf.Keys.Order()), masks["online"]);
+        Assert.Equal(Nodeset.Format(giNodes), masks["has_generic_initiator"]);
 
         var nodes = report.Where(l => l.StartsWith("LVN node", StringComparison.Ordinal)).Select(ParseNode).ToDictionary(n => n.Id);
         var order = nodes.Keys.Order().ToList();
@@ -110,7 +111,7 @@ public class GraceGuestBootTests(SidLibvirtd libvirtd, ITestOutputHelper output)
 
     private static PciAddress StandInAddress(XElement dump, PciAddress gpu)
     {
-        var alias = GraceDomainTransformer.AliasFor(gpu);
+        var alias = GraceAssignment.AliasFor(gpu);
         var at = dump.Element("devices")!.Elements("rng").Single(r => (string?)r.Element("alias")?.Attribute("name") == alias).Element("address")!;
         return new PciAddress(Hex(at, "domain"), Hex(at, "bus"), Hex(at, "slot"), Hex(at, "function"));
     }

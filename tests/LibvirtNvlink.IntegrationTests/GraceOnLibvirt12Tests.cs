@@ -1,4 +1,5 @@
 using System.Xml.Linq;
+using LibvirtNvlink.Domain;
 using LibvirtNvlink.Pci;
 using LibvirtNvlink.Tests;
 using LibvirtNvlink.Topology;
@@ -117,9 +118,9 @@ public class GraceOnLibvirt12Tests(SidLibvirtd libvirtd)
         if (c.Qemu is { } q && q.CompareTo(Domain.VersionThresholds.QemuHighmemMmioSize) >= 0)
         {
             Assert.NotNull(qemu.HighmemMmioSize);
-            var window = GraceDomainTransformer.ParseQemuSize(qemu.HighmemMmioSize);
+            var window = QemuCommandLine.ParseQemuSize(qemu.HighmemMmioSize);
             Assert.True(window >= gpus.Aggregate(0UL, (s, g) => s + g.Gpu.Mmio64Bytes), $"highmem-mmio-size={qemu.HighmemMmioSize}");
-            Assert.Equal(GraceDomainTransformer.QemuSize(GraceDomainTransformer.MmioWindowFor(gpus.Select(g => g.Gpu))), qemu.HighmemMmioSize);
+            Assert.Equal(QemuCommandLine.QemuSize(GraceAssignment.MmioWindowFor(gpus.Select(g => g.Gpu))), qemu.HighmemMmioSize);
         }
         else
         {
@@ -242,8 +243,8 @@ public class GraceOnLibvirt12Tests(SidLibvirtd libvirtd)
         var map = new Dictionary<int, int>();
         foreach (var gpu in root.Element("metadata")!.Element(TransformRecord.RootName)!.Elements(TransformRecord.Ns + "grace-gpu"))
         {
-            foreach (var (g, h) in GraceDomainTransformer.ParseNodeset((string)gpu.Attribute("nodes")!)
-                         .Zip(GraceDomainTransformer.ParseNodeset((string)gpu.Attribute("host-nodes")!)))
+            foreach (var (g, h) in Nodeset.Parse((string)gpu.Attribute("nodes")!)
+                         .Zip(Nodeset.Parse((string)gpu.Attribute("host-nodes")!)))
             {
                 map[g] = h;
             }
@@ -253,7 +254,7 @@ public class GraceOnLibvirt12Tests(SidLibvirtd libvirtd)
         {
             if (map.ContainsKey(cell)) continue;
             var pinned = root.Element("numatune")?.Elements("memnode").FirstOrDefault(m => (string?)m.Attribute("cellid") == cell.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            map[cell] = pinned is not null ? GraceDomainTransformer.ParseNodeset((string)pinned.Attribute("nodeset")!)[0]
+            map[cell] = pinned is not null ? Nodeset.Parse((string)pinned.Attribute("nodeset")!)[0]
                 : cpuNodes.Count == 1 ? cpuNodes[0] : throw new InvalidOperationException($"guest cell {cell} is not pinned and the host has {cpuNodes.Count} CPU nodes");
         }
         return map;
@@ -265,7 +266,7 @@ public class GraceOnLibvirt12Tests(SidLibvirtd libvirtd)
     internal static List<(GraceGpu Gpu, IReadOnlyList<int> GuestNodes)> GraceGpusOf(XElement output, HostTopology host) =>
         [.. output.Element("metadata")!.Element(TransformRecord.RootName)!
             .Elements(TransformRecord.Ns + "grace-gpu")
-            .Select(e => (host.GraceGpuAt(PciAddress.Parse((string)e.Attribute("source")!))!, GraceDomainTransformer.ParseNodeset((string)e.Attribute("nodes")!)))];
+            .Select(e => (host.GraceGpuAt(PciAddress.Parse((string)e.Attribute("source")!))!, Nodeset.Parse((string)e.Attribute("nodes")!)))];
 
     /// <summary>What we write on a hostdev: source, variant driver model, &lt;acpi nodeset&gt;, user alias.</summary>
     private static List<string> Hostdevs(XElement domain) =>
