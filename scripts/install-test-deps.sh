@@ -4,7 +4,7 @@
 # gcc with the x86 and ppc64el kernel headers checks our VFIO constants and struct layouts against linux/vfio.h.
 # Idempotent; does nothing for packages already present. Needs root (CI and these machines run as root).
 set -euo pipefail
-packages=(graphviz libxml2-utils libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-ppc qemu-system-x86 qemu-system-arm gcc linux-libc-dev linux-libc-dev-ppc64el-cross)
+packages=(graphviz libxml2-utils libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-ppc qemu-system-x86 qemu-system-arm gcc make linux-libc-dev linux-libc-dev-ppc64el-cross)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -41,7 +41,7 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
         }
         // libvirtd runs us for every event of every domain on the host: decide "none of our business" from a scan of
         // the XML and a few sysfs reads, before parsing anything or loading the configuration.
-        if (HookTriage.Decide(hook, domainXml, IsOfInterest, d => File.Exists(DriverBinder.RecordPathFor(env.StateDirectory, d))) == HookTriage.Verdict.Done)
+        if (Triage(hook, domainXml) == HookTriage.Verdict.Done)
         {
             // A domain with no device of ours, or an op we have nothing to do at (start, stopped, migrate, restore,
             // attach and anything newer); for migrate/restore an empty stdout keeps libvirt's XML unchanged.
@@ -63,6 +63,14 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
             _ => Reconnect(hook, domain!),
         });
     }
+
+    /// <summary>
+    /// The first decision, on this host and state directory. libvirt-nvlink-hook-front (the hook JIT installs lay
+    /// down) makes the same one without a managed runtime; tests/data/hook-triage-cases.xml holds the cases both
+    /// are checked against.
+    /// </summary>
+    public HookTriage.Verdict Triage(HookInvocation hook, string domainXml) =>
+        HookTriage.Decide(hook, domainXml, IsOfInterest, d => File.Exists(DriverBinder.RecordPathFor(env.StateDirectory, d)));
 
     private bool IsOfInterest(PciAddress address)
     {
