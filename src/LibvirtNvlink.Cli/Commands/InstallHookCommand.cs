@@ -11,7 +11,7 @@ internal static class InstallHookCommand
         var hooksDir = new Option<string>("--hooks-dir") { Description = "libvirt's hook directory", DefaultValueFactory = _ => "/etc/libvirt/hooks" };
         var binary = new Option<string?>("--hook-binary")
         {
-            Description = $"The hook to install (default: next to this program, {DefaultHookName} on this install)",
+            Description = $"The hook to install (default: {DefaultHookName} next to this program, else in /usr/lib/libvirt-nvlink)",
         };
         var uninstall = new Option<bool>("--uninstall") { Description = "Remove the hook (and give back a chained qemu script)" };
         var version = DomainInput.LibvirtVersionOption();
@@ -27,7 +27,7 @@ internal static class InstallHookCommand
                 var lines = parse.GetValue(uninstall)
                     ? installer.Uninstall()
                     : installer.Install(
-                        parse.GetValue(binary) ?? Path.Combine(AppContext.BaseDirectory, DefaultHookName),
+                        parse.GetValue(binary) ?? DefaultHook(),
                         DomainInput.Target(parse.GetValue(version)).Version);
                 foreach (var l in lines) Console.Out.WriteLine(l);
                 return ExitCodes.Ok;
@@ -48,6 +48,14 @@ internal static class InstallHookCommand
     /// </summary>
     private static string DefaultHookName =>
         System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported ? "libvirt-nvlink-hook-front" : "libvirt-nvlink-hook";
+
+    /// <summary>Next to this program (a publish directory), else where the packages put it (/usr/bin/libvirt-nvlink).</summary>
+    private static string DefaultHook()
+    {
+        var published = Path.Combine(AppContext.BaseDirectory, DefaultHookName);
+        var packaged = Path.Combine("/usr/lib/libvirt-nvlink", DefaultHookName);
+        return !File.Exists(published) && File.Exists(packaged) ? packaged : published;
+    }
 
     private static string DispatcherScript()
     {
