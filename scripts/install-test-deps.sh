@@ -4,9 +4,10 @@
 # gcc with the x86 and ppc64el kernel headers checks our VFIO constants and struct layouts against linux/vfio.h;
 # libvirt-dev's virterror.h checks our virError struct. libvirt-l10n and a de_DE.UTF-8 locale let a test see
 # libvirt's translated messages (errors must be classified by code, never by text).
+# gcc and make build the JIT installs' hook front; dpkg-dev, rpm, lintian and mmdebstrap build and check the packages.
 # Idempotent; does nothing for packages already present. Needs root (CI and these machines run as root).
 set -euo pipefail
-packages=(graphviz libxml2-utils libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-ppc qemu-system-x86 qemu-system-arm gcc linux-libc-dev linux-libc-dev-ppc64el-cross libvirt-dev libvirt-l10n locales)
+packages=(graphviz libxml2-utils libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-ppc qemu-system-x86 qemu-system-arm gcc make linux-libc-dev linux-libc-dev-ppc64el-cross libvirt-dev libvirt-l10n locales dpkg-dev lintian rpm mmdebstrap)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -46,7 +46,7 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
         // libvirtd runs us for every event of every domain on the host: decide "none of our business" from a scan of
         // the XML and a few sysfs reads, before parsing anything or loading the configuration. Every read here is
         // non-blocking and capped (HostRoot.ReadBytes), and the scan is linear in the input: nothing to watch yet.
-        if (HookTriage.Decide(hook, domainXml, IsOfInterest, d => File.Exists(DriverBinder.RecordPathFor(env.StateDirectory, d))) == HookTriage.Verdict.Done)
+        if (Triage(hook, domainXml) == HookTriage.Verdict.Done)
         {
             // A domain with no device of ours, or an op we have nothing to do at (start, stopped, migrate, restore,
             // attach and anything newer); for migrate/restore an empty stdout keeps libvirt's XML unchanged.
@@ -70,6 +70,14 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
             };
         });
     }
+
+    /// <summary>
+    /// The first decision, on this host and state directory. libvirt-nvlink-hook-front (the hook JIT installs lay
+    /// down) makes the same one without a managed runtime; tests/data/hook-triage-cases.xml holds the cases both
+    /// are checked against.
+    /// </summary>
+    public HookTriage.Verdict Triage(HookInvocation hook, string domainXml) =>
+        HookTriage.Decide(hook, domainXml, IsOfInterest, d => File.Exists(DriverBinder.RecordPathFor(env.StateDirectory, d)));
 
     private bool IsOfInterest(PciAddress address)
     {

@@ -71,6 +71,8 @@ public static class HookTriage
             i += name.Length;
             if (!char.IsWhiteSpace(before) || rest.Length < 2 || rest[0] != '=') continue;
             rest = rest[1..].TrimStart();
+            // "bus= " ending the tag has no value; indexing past it threw, and the hook refused the domain as an internal error.
+            if (rest.IsEmpty) return null;
             var quote = rest[0];
             if (quote is not ('\'' or '"')) return null;
             var close = rest[1..].IndexOf(quote);
