@@ -2,9 +2,13 @@
 # Installs the Debian packages the tests use for real (no mocks): Graphviz to check --dot output, libvirt's
 # clients (virt-xml-validate, virsh) and daemon with the ppc64, x86 and aarch64 (Grace domains) QEMUs for the integration tests.
 # gcc with the x86 and ppc64el kernel headers checks our VFIO constants and struct layouts against linux/vfio.h.
+# Nova's own code for the Nova driver's tests (scripts/test-nova.sh): python3-nova with the three test libraries its
+# functional libvirt harness imports beyond Nova's own dependencies (found in a bare bookworm root: placement,
+# oslotest, wsgi-intercept), and pip/setuptools/wheel to build and install the driver's wheel.
 # Idempotent; does nothing for packages already present. Needs root (CI and these machines run as root).
 set -euo pipefail
-packages=(graphviz libxml2-utils libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-ppc qemu-system-x86 qemu-system-arm gcc linux-libc-dev linux-libc-dev-ppc64el-cross)
+packages=(graphviz libxml2-utils libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-ppc qemu-system-x86 qemu-system-arm gcc linux-libc-dev linux-libc-dev-ppc64el-cross
+  python3-nova python3-placement python3-oslotest python3-wsgi-intercept python3-pip python3-setuptools python3-wheel)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -16,4 +20,4 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}" >/dev/null

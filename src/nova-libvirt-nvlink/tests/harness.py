@@ -266,9 +266,16 @@ class NvlinkServersTestBase(base.ServersTestBase):
         self.stub_out("nova.virt.libvirt.driver.LibvirtDriver._get_guest_xml", recording_generate)
 
     def start_simulated_compute(self, hostname: str = "compute1", **kwargs: Any) -> str:
-        return self.start_compute(
+        self.start_compute(
             hostname=hostname, pci_info=SimulatedHostPciDevices(self.host_root),
             host_info=fakelibvirt.HostInfo(cpu_nodes=2, cpu_sockets=1, cpu_cores=2, cpu_threads=2), **kwargs)
+        # Nova's own loader (load_compute_driver: "nova.virt." + compute_driver) found the installed package in
+        # the directory of Nova's own drivers.
+        driver = self.computes[hostname].driver
+        self.assertIsInstance(driver, nvlink_driver.LibvirtNvlinkDriver)
+        self.assertEqual(os.path.dirname(os.path.dirname(os.path.abspath(libvirt_driver.__file__))),
+                         os.path.dirname(os.path.dirname(os.path.abspath(nvlink_driver.__file__))))
+        return hostname
 
     def _create_server(self, *args: Any, **kwargs: Any) -> Dict[str, Any]:
         kwargs.setdefault("image_uuid", self.IMAGE_ID)

@@ -4,6 +4,7 @@ libvirt driver and fakelibvirt: every XML Nova hands to libvirt's define is alre
 from typing import Any, Dict, List, Set
 
 from lxml import etree
+from oslo_serialization import jsonutils
 
 from harness import NvlinkServersTestBase, V100_ALIAS, topology
 
@@ -130,6 +131,30 @@ class DomainsWithoutOurDevicesTest(NvlinkServersTestBase):
         server = self._create_server(flavor_id=self._create_flavor(), networks="none")
         self._reboot_server(server, hard=True)
         self.assertEqual(2, len(self.defined))
+        self.assertEqual(self.generated, self.defined)
+
+
+class PcieGpuServersTest(NvlinkServersTestBase):
+    """A V100 on plain PCIe (no NVLink2) on an x86 host: the domain has a PCI hostdev, so transform runs, and it
+    is not one of ours, so transform hands back Nova's XML unchanged."""
+
+    LAYOUT = "x86-pcie-v100"
+    ARCH = "x86_64"
+
+    def device_specs(self) -> List[str]:
+        return [jsonutils.dumps({"vendor_id": "10de", "product_id": "1db4"})]
+
+    def aliases(self) -> List[str]:
+        return [jsonutils.dumps({"vendor_id": "10de", "product_id": "1db4", "device_type": "type-PCI", "name": "v100pcie"})]
+
+    def test_a_server_with_a_gpu_that_is_not_ours_is_defined_byte_for_byte_as_stock_nova_generated_it(self) -> None:
+        self.start_simulated_compute()
+        server = self._create_server(flavor_id=self._create_flavor(extra_spec={"pci_passthrough:alias": "v100pcie:1"}),
+                                     networks="none")
+        self._reboot_server(server, hard=True)
+        self.assertEqual(2, len(self.defined))
+        for xml in self.defined:
+            self.assertIsNotNone(etree.fromstring(xml.encode()).find("./devices/hostdev[@type='pci']"))
         self.assertEqual(self.generated, self.defined)
 
 

@@ -5,6 +5,7 @@ import os
 import subprocess
 from typing import List, Optional, Sequence
 
+import eventlet.patcher
 from lxml import etree
 from oslo_concurrency import processutils
 from oslo_log import log as logging
@@ -16,6 +17,12 @@ LOG = logging.getLogger(__name__)
 # src/LibvirtNvlink.Cli/ExitCodes.cs: Usage is transform's refusal (bad input or a domain it cannot complete,
 # nothing written). Any other non-zero status is a failure of the tool, not a verdict on the domain.
 EXIT_REFUSED = 2
+
+# Under eventlet (nova-compute) a timeout in processutils is raised by eventlet's subprocess, whose Popen comes
+# from a separately imported copy of the standard module (eventlet.patcher.original): its TimeoutExpired is another
+# class than the one "import subprocess" gives. Every class it can be is caught, by type.
+_TIMEOUTS = tuple({subprocess.TimeoutExpired, processutils.subprocess.TimeoutExpired,
+                   eventlet.patcher.original("subprocess").TimeoutExpired})
 
 
 class TransformSettings:
@@ -83,7 +90,7 @@ def complete(xml: str, instance_uuid: str, settings: TransformSettings, libvirt_
         if e.exit_code == EXIT_REFUSED:
             raise exception.LibvirtNvlinkRefused(reason=reason)
         raise exception.LibvirtNvlinkFailed(instance=instance_uuid, reason="%s: %s" % (settings.binary, reason))
-    except subprocess.TimeoutExpired:
+    except _TIMEOUTS:
         # processutils leaves the child running on a timeout; nothing will read its output any more.
         for process in started:
             process.kill()
