@@ -1,6 +1,6 @@
 """LibvirtNvlinkDriver: Nova's libvirt driver, with every domain XML completed before Nova defines it."""
 
-from typing import Any
+from typing import Any, Tuple
 
 import nova.conf
 from nova.virt.libvirt import driver as libvirt_driver
@@ -33,6 +33,6 @@ class LibvirtNvlinkDriver(libvirt_driver.LibvirtDriver):
             binary=transform.resolve_binary(group.binary, nvlink_conf.DEFAULT_BINARIES),
             host_root=group.host_root, memlock=group.memlock, timeout=group.timeout)
 
-    def _target_versions(self) -> "tuple[str, str]":
+    def _target_versions(self) -> Tuple[str, str]:
         conn = self._host.get_connection()
         return transform.version_string(conn.getLibVersion()), transform.version_string(conn.getVersion())
