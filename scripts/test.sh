@@ -35,6 +35,13 @@ passed=$(sum succeeded); failed=$(sum failed); skipped=$(sum skipped)
 skips=$(awk '/^skipped /{ name=$2; sub(/\(.*/, "", name); n=split(name, p, "."); getline reason;
                            sub(/^ +/, "", reason); print p[n-1] ": " reason }' "$log" | sort | uniq -c)
 rm -f "$log"
+# The Nova driver's Python tests (scripts/test-nova.sh): their counts join the .NET ones, a failure fails the run.
+nova_log=$(mktemp)
+scripts/test-nova.sh 2>&1 | tee "$nova_log"; nova_rc=${PIPESTATUS[0]}
+read -r np nf ns < <(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$nova_log" | tail -n 1 | grep -oE '[0-9]+' | tr '\n' ' ')
+rm -f "$nova_log"
+passed=$((passed + ${np:-0})); failed=$((failed + ${nf:-1})); skipped=$((skipped + ${ns:-0}))
+[ "$nova_rc" -eq 0 ] || rc=1
 if [ -n "$skips" ]; then
   echo "Skipped (tests per suite and reason; LIBVIRT_NVLINK_REQUIRE_LIBVIRT=$LIBVIRT_NVLINK_REQUIRE_LIBVIRT):"
   echo "$skips"
