@@ -1,5 +1,6 @@
 using LibvirtNvlink.Config;
 using LibvirtNvlink.HostAccess;
+using LibvirtNvlink.Xml;
 
 namespace LibvirtNvlink.Tests;
 

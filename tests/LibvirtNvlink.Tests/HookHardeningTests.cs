@@ -391,8 +391,9 @@ public sealed class HookHardeningTests : IDisposable
 
         var read = Bounded(() => PlatformReader.ReadLibvirtCache(h.CacheDir, "/usr/bin/qemu-system-ppc64"), () => UnblockFifo(Path.Combine(h.CacheDir, "a-fifo.xml")));
 
-        Assert.Equal((null, null), read);
+        Assert.Equal((null, null, null), read);
         File.WriteAllText(real, text);
-        Assert.Equal(((7, 2), 9000000UL), PlatformReader.ReadLibvirtCache(h.CacheDir, "/usr/bin/qemu-system-ppc64"));
+        var trusted = PlatformReader.ReadLibvirtCache(h.CacheDir, "/usr/bin/qemu-system-ppc64");
+        Assert.Equal(((7, 2), 9000000UL), (trusted.Qemu, trusted.LibvirtNumber));
     }
 }
