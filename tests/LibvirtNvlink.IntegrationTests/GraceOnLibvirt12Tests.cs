@@ -21,7 +21,7 @@ public class GraceOnLibvirt12Tests(SidLibvirtd libvirtd)
     public static TheoryData<string> GraceHosts() =>
         [.. GoldenCase.All().Where(c => c.Name.StartsWith("grace-", StringComparison.Ordinal)).Select(c => c.Host).Distinct()];
 
-    private static readonly XNamespace Qemu = GraceDomainTransformer.QemuNs;
+    private static readonly XNamespace Qemu = QemuCommandLine.Ns;
 
     [Theory]
     [MemberData(nameof(GraceOutputs))]
@@ -134,8 +134,8 @@ public class GraceOnLibvirt12Tests(SidLibvirtd libvirtd)
     {
         Processes.RequireOrSkip(libvirtd.Available, libvirtd.Unavailable);
         var cases = GoldenCase.All().Where(c => c.Name.StartsWith("grace-", StringComparison.Ordinal) && c.Host == hostName).ToList();
-        var acpi = cases.Where(c => c.Libvirt >= GraceDomainTransformer.AcpiNodeset).ToList();
-        var commandline = cases.Where(c => c.Libvirt < GraceDomainTransformer.AcpiNodeset).ToList();
+        var acpi = cases.Where(c => c.Libvirt >= VersionThresholds.LibvirtAcpiNodeset).ToList();
+        var commandline = cases.Where(c => c.Libvirt < VersionThresholds.LibvirtAcpiNodeset).ToList();
         Assert.NotEmpty(acpi);
         Assert.NotEmpty(commandline);
         foreach (var a in acpi)
@@ -178,13 +178,13 @@ public class GraceOnLibvirt12Tests(SidLibvirtd libvirtd)
         var q = (Int(running.Groups[1].Value), Int(running.Groups[2].Value));
         Assert.True(q.CompareTo(Domain.VersionThresholds.QemuGenericInitiator) >= 0 && q.CompareTo(Domain.VersionThresholds.QemuHighmemMmioSize) >= 0);
         Assert.Equal(false, Domain.TargetQemu.SwapsGiDeviceHandle(q, Int(running.Groups[3].Value)));
-        Assert.True(Domain.LibvirtVersion.TryParse(library.Groups[1].Value, out var daemon) && daemon >= GraceDomainTransformer.AcpiNodeset, version.Output);
+        Assert.True(Domain.LibvirtVersion.TryParse(library.Groups[1].Value, out var daemon) && daemon >= VersionThresholds.LibvirtAcpiNodeset, version.Output);
 
         // The releases that brought what the gates stand for, from the NEWS file libvirt ships.
         var news = libvirtd.Tool("/bin/sh", ["-c", "zcat /usr/share/doc/libvirt-common/NEWS.gz"]);
         Assert.True(news.ExitCode == 0, news.Output);
-        Assert.Equal(GraceDomainTransformer.AcpiNodeset, ReleaseMentioning(news.Stdout, "``nodeset`` attribute to specify the NUMA node affinity"));
-        Assert.Equal(GraceDomainTransformer.DriverModel, ReleaseMentioning(news.Stdout, "``<driver model="));
+        Assert.Equal(VersionThresholds.LibvirtAcpiNodeset, ReleaseMentioning(news.Stdout, "``nodeset`` attribute to specify the NUMA node affinity"));
+        Assert.Equal(VersionThresholds.LibvirtDriverModel, ReleaseMentioning(news.Stdout, "``<driver model="));
     }
 
     /// <summary>The release whose NEWS section (headed "vX.Y.Z (date)") first mentions <paramref name="text"/>, reading oldest last.</summary>
