@@ -40,6 +40,16 @@ measure "libvirt-nvlink-hook, 6-GPU domain, start begin (triage only)" "$six" 50
 measure "libvirt-nvlink-hook, 6-GPU domain, prepare begin" "$six" 50 "$out/libvirt-nvlink-hook" six prepare begin -
 measure "  the same, hook built position-independent" "$six" 50 "$out-pie/libvirt-nvlink-hook" six prepare begin -
 measure "libvirt-nvlink-hook, 6-GPU domain, prepare begin (again)" "$six" 50 "$out/libvirt-nvlink-hook" six prepare begin -
+# LIBVIRT_NVLINK_BENCH_BASELINE=/path/to/an/older/libvirt-nvlink-hook: the same two figures for it, in this run.
+if [ -n "${LIBVIRT_NVLINK_BENCH_BASELINE:-}" ]; then
+  base=$LIBVIRT_NVLINK_BENCH_BASELINE
+  for _ in 1 2; do
+    measure "baseline hook, non-GPU domain" "$work/plain.xml" "$runs" "$base" plain prepare begin -
+    measure "libvirt-nvlink-hook, non-GPU domain" "$work/plain.xml" "$runs" "$out/libvirt-nvlink-hook" plain prepare begin -
+    measure "baseline hook, 6-GPU domain, prepare begin" "$six" 50 "$base" six prepare begin -
+    measure "libvirt-nvlink-hook, 6-GPU domain, prepare begin" "$six" 50 "$out/libvirt-nvlink-hook" six prepare begin -
+  done
+fi
 if command -v /usr/bin/time >/dev/null; then
   /usr/bin/time -f "peak RSS, non-GPU domain: %M KB" "$out/libvirt-nvlink-hook" plain prepare begin - < "$work/plain.xml"
   /usr/bin/time -f "peak RSS, 6-GPU prepare: %M KB" "$out/libvirt-nvlink-hook" six prepare begin - < "$six"

@@ -199,7 +199,8 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
         string? pidText;
         try
         {
-            pidText = TrustedFiles.ReadIfExists(pidFile, 64) is { } b ? System.Text.Encoding.ASCII.GetString(b).Trim() : null;
+            // Written by libvirt (or QEMU, under its own user): any owner, but never a link, a FIFO or more than a pid.
+            pidText = TrustedFiles.ReadRegularFileIfExists(pidFile, 64) is { } b ? System.Text.Encoding.ASCII.GetString(b).Trim() : null;
         }
         catch (IOException e)
         {

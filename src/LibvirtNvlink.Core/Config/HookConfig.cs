@@ -64,7 +64,8 @@ public sealed record HookConfig(
     {
         var doc = Load(xml, path);
         var errors = new List<string>();
-        doc.Validate(Schema.Value, (_, e) => errors.Add($"line {e.Exception?.LineNumber}: {e.Message}"), addSchemaInfo: false);
+        // The document carries no line information (it is parsed once, for speed), so the message names the attribute.
+        doc.Validate(Schema.Value, (_, e) => errors.Add(e.Message.TrimEnd('.')), addSchemaInfo: false);
         if (errors.Count > 0)
         {
             throw new HookConfigException(path, $"{path} is not a valid libvirt-nvlink configuration: {string.Join("; ", errors)}. {Fix}");
