@@ -128,10 +128,7 @@ public class GraceGuestBootTests(SidLibvirtd libvirtd, ITestOutputHelper output)
         if (!File.Exists(kernel)) File.Copy(image.Kernel!, kernel);
         if (!File.Exists(initrd)) File.Copy(image.Initrd!, initrd);
         var serial = Path.Combine(libvirtd.Directory, domainName + ".serial");
-        var file = Path.Combine(libvirtd.Directory, domainName + ".xml");
-        File.WriteAllText(file, ForBoot(outputXml, domainName, kernel, initrd, serial).ToString());
-        var define = libvirtd.Virsh("define", file);
-        Assert.True(define.ExitCode == 0, define.Output);
+        libvirtd.Define(ForBoot(outputXml, domainName, kernel, initrd, serial), domainName);
         try
         {
             var started = DateTime.UtcNow;

@@ -43,10 +43,7 @@ public class GraceOnLibvirt12Tests(SidLibvirtd libvirtd)
         var c = GoldenCase.Named(name);
         var domainName = "l12-" + name;
         var doc = ForThisMachine(c, domainName);
-        var file = Path.Combine(libvirtd.Directory, domainName + ".xml");
-        File.WriteAllText(file, doc.ToString());
-        var define = libvirtd.Virsh("define", file);
-        Assert.True(define.ExitCode == 0, define.Output);
+        libvirtd.Define(doc, domainName);
         try
         {
             var dump = libvirtd.Virsh("dumpxml", "--inactive", domainName);

@@ -79,6 +79,15 @@ public class PrivateLibvirtd : IDisposable
 
     public ProcessResult Virsh(params string[] args) => Tool("/usr/bin/virsh", ["-c", Uri, .. args]);
 
+    /// <summary>Writes <paramref name="domain"/> into the daemon's directory and defines it; a refusal fails the test with libvirt's words.</summary>
+    public void Define(System.Xml.Linq.XDocument domain, string name)
+    {
+        var file = Path.Combine(Directory, name + ".xml");
+        File.WriteAllText(file, domain.ToString());
+        var define = Virsh("define", file);
+        Assert.True(define.ExitCode == 0, define.Output);
+    }
+
     /// <summary>A program of the daemon's libvirt: inside its namespace and root when it has one.</summary>
     public ProcessResult Tool(string program, IEnumerable<string> args, int timeoutSeconds = 120) => Root is null
         ? Processes.Run(program, args, timeoutSeconds: timeoutSeconds)

@@ -60,10 +60,7 @@ public class TransformOnRealLibvirtTests(PlainLibvirtd installed, SidLibvirtd si
         var libvirtd = DaemonFor(c);
         var domainName = "golden-" + name;
         var doc = libvirtd == sid ? GraceOnLibvirt12Tests.ForThisMachine(c, domainName) : AsTcg(c, domainName);
-        var file = Path.Combine(libvirtd.Directory, domainName + ".xml");
-        File.WriteAllText(file, doc.ToString());
-        var define = libvirtd.Virsh("define", file);
-        Assert.True(define.ExitCode == 0, define.Output);
+        libvirtd.Define(doc, domainName);
         try
         {
             var dump = libvirtd.Virsh("dumpxml", "--inactive", domainName);

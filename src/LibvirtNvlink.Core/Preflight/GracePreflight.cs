@@ -157,7 +157,7 @@ public static class GracePreflight
             findings.Add(new Finding(Severity.Warning, "grace-qemu-gi-device-handle", first.ToString(),
                 $"Domain '{d.Name}': QEMU {release} ({d.Emulator}) writes the PCI device handle of each generic-initiator entry in the guest's SRAT " +
                 $"with bus and device/function swapped, so the guest kernel ties the memory-less nodes of GPU(s) {string.Join(", ", assigned.Select(a => a.Gpu.Address))} " +
-                $"to another device or none, and the GPU driver cannot online their memory. Install QEMU {TargetQemu.Show(VersionThresholds.QemuGiDeviceHandleFixed)} or newer " +
+                $"to another device or none (NVIDIA's guest driver still finds them through a workaround it says it will drop). Install QEMU {TargetQemu.Show(VersionThresholds.QemuGiDeviceHandleFixed)} or newer " +
                 "(upstream commit 16c687d8, 'hw/acpi: Fix ordering of BDF in Generic Initiator PCI Device Handle')."));
         }
         // What QEMU will map is what VFIO hands it; sysfs 'resource' does not show the BARs nvgrace-gpu emulates.
