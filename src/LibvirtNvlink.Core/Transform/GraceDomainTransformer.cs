@@ -56,7 +56,6 @@ public static class GraceDomainTransformer
     public static string AliasFor(PciAddress gpu) => string.Create(CultureInfo.InvariantCulture,
         $"ua-nvgrace-{gpu.Domain:x4}-{gpu.Bus:x2}-{gpu.Slot:x2}-{gpu.Function:x}");
 
-    /// <summary>The 64-bit PCI window the guest needs for these GPUs: their BARs, packed, rounded to a power of two.</summary>
     /// <summary>A window size the way QEMU's size properties take it: whole tebibytes as "2T", else gibibytes.</summary>
     public static string QemuSize(ulong bytes) =>
         bytes >= 1UL << 40 && bytes % (1UL << 40) == 0
