@@ -53,7 +53,7 @@ public sealed class SysfsDeviceTree : IDeviceTree
     }
 
     /// <summary>
-    /// Where NVLink2 phandles point (skiboot's layout; our platform-facts notes §1): the GPU and bridge nodes of PCI
+    /// Where NVLink2 phandles point (skiboot's layout; docs/platform-facts.md §1): the GPU and bridge nodes of PCI
     /// devices (ibm,gpu, ibm,npu), the link@N nodes under xscom@…/npu@… (ibm,nvlink) and the top-level memory@
     /// nodes (memory-region). Indexing just those reads a few dozen files; a real POWER9 tree has thousands of other
     /// nodes (CPUs, xscom units), and the hook runs this before every GPU guest starts. A phandle found nowhere

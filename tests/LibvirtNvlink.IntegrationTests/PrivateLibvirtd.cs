@@ -6,7 +6,7 @@ namespace LibvirtNvlink.IntegrationTests;
 /// <summary>
 /// A real libvirtd, private to the test run: started in its own mount namespace with /etc/libvirt,
 /// /var/run/libvirt, /var/lib/libvirt, /var/log/libvirt and /var/cache/libvirt bound to a temporary directory,
-/// so it never touches the machine's own libvirt (shared/docs/real-libvirt-here.md). QEMU runs as root with
+/// so it never touches the machine's own libvirt. QEMU runs as root with
 /// no namespaces or cgroups, as this sandbox requires. Hooks are installed before it starts; extra bind mounts
 /// (a simulated host's PCI tree) are made in its namespace only.
 /// With a Debian root (<see cref="DebianRoot"/>), the daemon is that root's libvirtd: the namespace gets the root's

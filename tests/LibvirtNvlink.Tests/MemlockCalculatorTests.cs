@@ -226,7 +226,7 @@ public class MemlockCalculatorTests
     {
         // libvirt 9.0 code: nvfio = PCI/mdev hostdevs + NVMe disks; factor = nvdpa + (nvfio ? (iommu ? nvfio : 1) : 0)
         // 1 NVMe disk, 2 vDPA, no iommu: factor = 2 + 1 = 3; 8 GiB: 3*8388608 + 1048576 = 26214400
-        // (platform-facts.md lists nNVMe as a separate term; libvirt's code counts NVMe in nVFIO — the code wins)
+        // (our earlier notes listed nNVMe as a separate term; libvirt's code counts NVMe in nVFIO — the code wins)
         var devs = "<disk type='nvme' device='disk'><source type='pci' managed='yes' namespace='1'><address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/></source><target dev='vde' bus='virtio'/></disk>" +
                    "<interface type='vdpa'><source dev='/dev/vhost-vdpa-0'/></interface><interface type='vdpa'><source dev='/dev/vhost-vdpa-1'/></interface>";
         var r = Calc(Domain("kvm", "x86_64", "<memory unit='GiB'>8</memory>", devs));
