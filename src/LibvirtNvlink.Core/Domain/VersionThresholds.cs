@@ -3,6 +3,8 @@ namespace LibvirtNvlink.Domain;
 /// <summary>
 /// Every libvirt, QEMU, kernel and machine-type version a rule of ours depends on, each next to where upstream
 /// introduced or removed the feature. Code compares against these and nothing else, so a threshold changes here once.
+/// Where a comment names only a file, the release is from our notes (/work/shared/docs/platform-facts.md) and was
+/// not re-read in upstream's NEWS for this list.
 /// </summary>
 public static class VersionThresholds
 {

@@ -5,8 +5,8 @@ namespace LibvirtNvlink.Xml;
 
 /// <summary>
 /// Writes an XLinq tree the way libvirt formats XML (single-quoted attributes, "&lt;x/&gt;" for empty elements,
-/// the five predefined entities escaped), so that XML produced by `virsh dumpxml` survives a parse and a write
-/// byte-for-byte wherever we did not touch it. Whitespace is whatever text nodes the tree holds.
+/// the five predefined entities escaped). Domain XML is written by <see cref="SourceXmlWriter"/>, which keeps the
+/// input's own bytes; this is its fallback for a tree that was not parsed from text.
 /// </summary>
 public static class LibvirtXmlWriter
 {

@@ -37,23 +37,21 @@ public static class SourceXmlWriter
                 NewElement(e);
                 return;
             }
-            var formKept = es.SelfClosing == e.IsEmpty;
+            // A start tag changes form when the transform expands <x/> or undo collapses it again: the whitespace
+            // before '/>' or '>' stays, so the round trip gives back "<x  />" as it was.
+            var closeStart = es.StartTagEnd - (es.SelfClosing ? 2 : 1);
+            var close = e.IsEmpty ? "/>" : ">";
             if (AttributesUnchanged(e, es))
             {
-                if (formKept) sb.Append(Text, es.Start, es.StartTagEnd - es.Start);
-                else
-                {
-                    sb.Append(Text, es.Start, es.TailStart - es.Start);
-                    sb.Append(e.IsEmpty ? "/>" : ">");
-                }
+                sb.Append(Text, es.Start, closeStart - es.Start);
             }
             else
             {
                 sb.Append(Text, es.Start, es.NameEnd - es.Start);
                 for (var a = e.FirstAttribute; a is not null; a = a.NextAttribute) Attribute(e, a);
-                if (formKept) sb.Append(Text, es.TailStart, es.StartTagEnd - es.TailStart);
-                else sb.Append(e.IsEmpty ? "/>" : ">");
+                sb.Append(Text, es.TailStart, closeStart - es.TailStart);
             }
+            sb.Append(close);
             if (e.IsEmpty) return;
             for (var n = e.FirstNode; n is not null; n = n.NextNode) Node(n);
             if (es.EndTagStart >= 0) sb.Append(Text, es.EndTagStart, es.End - es.EndTagStart);
@@ -100,7 +98,7 @@ public static class SourceXmlWriter
                     if (!Copy(n, c.Value)) sb.Append("<![CDATA[").Append(c.Value).Append("]]>");
                     return;
                 case XText t:
-                    if (!Copy(n, t.Value)) Escape(t.Value, quote: null);
+                    if (!Copy(n, t.Value) && !CopyPrefix(n, t.Value)) Escape(t.Value, quote: null);
                     return;
                 case XComment c:
                     if (!Copy(n, c.Value)) sb.Append("<!--").Append(c.Value).Append("-->");
@@ -121,6 +119,25 @@ public static class SourceXmlWriter
         {
             if (n.Annotation<NodeSource>() is not { } s || !ReferenceEquals(s.Value, value) && s.Value != value) return false;
             sb.Append(Text, s.Start, s.End - s.Start);
+            return true;
+        }
+
+        /// <summary>
+        /// Copies the source of whitespace that was shortened to a prefix of itself (Remove takes the line an insertion
+        /// added after a reparse merged it into the text before), so its own line endings stay.
+        /// </summary>
+        private bool CopyPrefix(XNode n, string value)
+        {
+            if (n.Annotation<NodeSource>() is not { } s || !s.Value.StartsWith(value, StringComparison.Ordinal)) return false;
+            var raw = Text.AsSpan(s.Start, s.End - s.Start);
+            if (raw.ContainsAnyExcept(" \t\r\n")) return false;
+            var i = 0;
+            for (var k = 0; k < value.Length; k++, i++)
+            {
+                // The reader reads "\r\n" (and a lone "\r") as "\n".
+                if (raw[i] == '\r' && i + 1 < raw.Length && raw[i + 1] == '\n') i++;
+            }
+            sb.Append(raw[..i]);
             return true;
         }
 

@@ -23,11 +23,12 @@ public static class XmlLayout
     {
         var indent = IndentOf(anchor);
         Format(added, indent, UnitNear(anchor));
-        // The new element takes the anchor's line break and indentation, and the anchor gets a copy of that last
-        // line: Remove (which takes the last line of the whitespace before an element) leaves the original text.
+        // The new element goes before the anchor's own leading whitespace, after a copy of its last line: the
+        // original text stays untouched next to the anchor, and Remove (which takes the last line of the whitespace
+        // before an element) removes exactly the copy.
         if (anchor.PreviousNode is XText ws and not XCData && string.IsNullOrWhiteSpace(ws.Value) && LastLine(ws.Value) is { } line)
         {
-            anchor.AddBeforeSelf(added, new XText(line));
+            ws.AddBeforeSelf(new XText(line), added);
         }
         else
         {

@@ -105,7 +105,9 @@ internal static class XmlSourceScanner
         }
         while (depth > 0);
 
-        var newLine = text.IndexOf('\n', StringComparison.Ordinal) is var nl and > 0 && text[nl - 1] == '\r' ? "\r\n" : "\n";
+        // The root's own line ending: a declaration or comment before it may have been added by another tool.
+        var nl = text.IndexOf('\n', rootStart, pos - rootStart);
+        var newLine = nl > rootStart && text[nl - 1] == '\r' ? "\r\n" : "\n";
         return new XmlSourceScan(tokens, attributes, rootStart, pos, quote == '\0' ? '\'' : quote, newLine);
     }
 
