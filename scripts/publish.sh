@@ -19,6 +19,7 @@ arch=$(uname -m)
 if [ "${1:-}" = --jit ]; then aot=false; shift; fi
 if [ "${1:-}" = --arm64 ]; then
   shift
+  [ "$aot" = true ] || { echo "publish: --jit and --arm64 do not go together (arm64 has NativeAOT)" >&2; exit 2; }
   if [ "$arch" != aarch64 ]; then
     clang=$(command -v clang clang-19 clang-18 clang-17 clang-16 clang-15 clang-14 | head -n 1)
     [ -n "$clang" ] && command -v aarch64-linux-gnu-objcopy >/dev/null || {
