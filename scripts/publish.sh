@@ -42,11 +42,16 @@ case "$arch" in
     aot=false ;;
   *) echo "publish: unsupported architecture $arch" >&2; exit 2 ;;
 esac
+# One publish at a time in this checkout: publishes for different RIDs share each project's obj/ (restore writes
+# obj/project.assets.json), and the test suite runs its publishing tests in parallel. -o: the build servers dotnet
+# leaves running must not inherit the lock.
+mkdir -p artifacts
+locked() { flock -o artifacts/.publish.lock "$@"; }
 for project in src/LibvirtNvlink.Cli src/LibvirtNvlink.Hook; do
   if [ "$aot" = true ]; then
-    dotnet publish "$project" -c Release -r "$rid" -p:PublishAot=true "${cross[@]}" -o "$out" -nologo -v quiet
+    locked dotnet publish "$project" -c Release -r "$rid" -p:PublishAot=true "${cross[@]}" -o "$out" -nologo -v quiet
   else
-    dotnet publish "$project" -c Release -r "$rid" -p:PublishAot=false --self-contained -o "$out" -nologo -v quiet
+    locked dotnet publish "$project" -c Release -r "$rid" -p:PublishAot=false --self-contained -o "$out" -nologo -v quiet
   fi
 done
 if [ "$aot" = false ]; then
