@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Usage: scripts/package.sh [OUTDIR]      (default artifacts/packages)
+# Usage: scripts/package.sh [--arm64] [OUTDIR]      (default artifacts/packages)
 #
-# Builds, from this checkout, the packages for this machine's architecture:
+# Builds, from this checkout, the packages for this machine's architecture (--arm64: for arm64, cross-compiled on
+# x86-64 with clang and Debian's arm64 cross toolchain, see scripts/publish.sh):
 #   libvirt-nvlink_VERSION_ARCH.deb        Debian 12 and later (NativeAOT binaries)
 #   libvirt-nvlink-VERSION-RELEASE.ARCH.rpm RHEL/Fedora, from the same binaries
 #   libvirt-nvlink-VERSION.tar.gz          source tarball holding the rendered spec: `rpmbuild -ta` on the target
@@ -15,10 +16,13 @@
 # are built from, the SDK version and the publish recipe. Needs: the .NET SDK, dpkg-dev, rpm (rpmbuild).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+arch=$(uname -m)
+publish=(scripts/publish.sh)
+if [ "${1:-}" = --arm64 ]; then shift; arch=aarch64; publish=(scripts/publish.sh --arm64); fi
 out=${1:-artifacts/packages}
 mkdir -p "$out"
 out=$(realpath "$out")
-case "$(uname -m)" in
+case "$arch" in
   x86_64) rid=linux-x64; debarch=amd64; rpmarch=x86_64 ;;
   aarch64) rid=linux-arm64; debarch=arm64; rpmarch=aarch64 ;;
   *) echo "package: build the $(uname -m) package from the source tarball with rpmbuild -ta (JIT); .deb needs NativeAOT" >&2; exit 2 ;;
@@ -51,7 +55,7 @@ if [ ! -f "$bin/complete" ]; then
   if [ ! -f "$bin/complete" ]; then
     rm -rf "$bin" "$bin.tmp"
     echo "package: publishing the NativeAOT binaries (cache $bin)" >&2
-    scripts/publish.sh "$bin.tmp" >/dev/null
+    "${publish[@]}" "$bin.tmp" >/dev/null
     mv "$bin.tmp" "$bin"
     touch "$bin/complete"
   fi
@@ -88,8 +92,16 @@ echo /etc/libvirt-nvlink/config.xml > "$root/DEBIAN/conffiles"
 # Library dependencies of the binaries, as dpkg-shlibdeps finds them (it wants a debian/control to run in).
 mkdir -p "$work/shlibs/debian"
 printf 'Source: libvirt-nvlink\n\nPackage: libvirt-nvlink\nArchitecture: any\n' > "$work/shlibs/debian/control"
-shlibs=$(cd "$work/shlibs" && dpkg-shlibdeps -O "$root/usr/bin/libvirt-nvlink" "$root/usr/lib/libvirt-nvlink/libvirt-nvlink-hook" \
-  | sed -n 's/^shlibs:Depends=//p')
+if [ "$arch" = "$(uname -m)" ]; then
+  shlibs=$(cd "$work/shlibs" && dpkg-shlibdeps -O "$root/usr/bin/libvirt-nvlink" "$root/usr/lib/libvirt-nvlink/libvirt-nvlink-hook" \
+    | sed -n 's/^shlibs:Depends=//p')
+else
+  # Cross-built: this machine has no $debarch libc for dpkg-shlibdeps to look up. The binaries need libc6 (they link
+  # libc, libm, ld.so only) at the newest glibc symbol version they use.
+  glibc=$(aarch64-linux-gnu-objdump -T "$root/usr/bin/libvirt-nvlink" "$root/usr/lib/libvirt-nvlink/libvirt-nvlink-hook" \
+    | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -n 1)
+  shlibs="libc6 (>= $glibc)"
+fi
 # libvirt0: the CLI opens libvirt.so.0 at run time (define, check, apply, watch), which dpkg-shlibdeps cannot see;
 # init-system-helpers: deb-systemd-invoke in the maintainer scripts.
 depends="$shlibs, libvirt0, init-system-helpers (>= 1.52)"

@@ -14,6 +14,13 @@ public static class BuiltPackages
         return (dir, r);
     });
 
+    private static readonly Lazy<(string Directory, Tests.ProcessResult Result)> BuiltArm64 = new(() =>
+    {
+        var dir = System.IO.Directory.CreateTempSubdirectory("lvn-packages-arm64-").FullName;
+        var r = Processes.Run(Path.Combine(Tests.CliRunner.RepoRoot, "scripts", "package.sh"), ["--arm64", dir], timeoutSeconds: 3600);
+        return (dir, r);
+    });
+
     private static readonly Lazy<Tests.ProcessResult> Bookworm = new(() =>
         Processes.Run(Path.Combine(Tests.CliRunner.RepoRoot, "scripts", "debian-root.sh"), ["bookworm", "libvirt0,init-system-helpers"], timeoutSeconds: 1800));
 
@@ -28,11 +35,22 @@ public static class BuiltPackages
         }
     }
 
-    public static string Deb => Single("*.deb");
+    public static string Deb => Single(Directory, "*.deb");
 
-    public static string Rpm => Single("*.rpm");
+    /// <summary>The arm64 .deb, cross-compiled here (scripts/package.sh --arm64).</summary>
+    public static string Arm64Deb
+    {
+        get
+        {
+            Processes.RequireOrSkip(Processes.IsRoot, "root (the packages are built as root)");
+            Assert.True(BuiltArm64.Value.Result.ExitCode == 0, "scripts/package.sh --arm64 failed:\n" + BuiltArm64.Value.Result.Output);
+            return Single(BuiltArm64.Value.Directory, "*.deb");
+        }
+    }
 
-    public static string Tarball => Single("*.tar.gz");
+    public static string Rpm => Single(Directory, "*.rpm");
+
+    public static string Tarball => Single(Directory, "*.tar.gz");
 
     /// <summary>A cached Debian 12 root with the package's dependencies (libvirt0, init-system-helpers): never modify it, copy it.</summary>
     public static string CleanBookwormRoot
@@ -45,10 +63,10 @@ public static class BuiltPackages
         }
     }
 
-    private static string Single(string pattern)
+    private static string Single(string directory, string pattern)
     {
-        var found = System.IO.Directory.GetFiles(Directory, pattern);
-        Assert.True(found.Length == 1, $"expected one {pattern} in {Directory}, found: {string.Join(", ", found)}");
+        var found = System.IO.Directory.GetFiles(directory, pattern);
+        Assert.True(found.Length == 1, $"expected one {pattern} in {directory}, found: {string.Join(", ", found)}");
         return found[0];
     }
 }

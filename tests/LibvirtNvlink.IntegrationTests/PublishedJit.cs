@@ -9,7 +9,7 @@ public static class PublishedJit
     private static readonly Lazy<(string Directory, Tests.ProcessResult Result)> Published = new(() =>
     {
         var dir = System.IO.Directory.CreateTempSubdirectory("lvn-jit-").FullName;
-        return (dir, Processes.Run(Path.Combine(Tests.CliRunner.RepoRoot, "scripts", "publish.sh"), ["--jit", dir], timeoutSeconds: 1800));
+        return (dir, Processes.Run(Path.Combine(Tests.CliRunner.RepoRoot, "scripts", "publish.sh"), ["--jit", dir], timeoutSeconds: 3600));
     });
 
     public static string Directory

@@ -43,7 +43,7 @@ internal static class InstallHookCommand
     private static string DefaultHookName =>
         System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported ? "libvirt-nvlink-hook-front" : "libvirt-nvlink-hook";
 
-    /// <summary>Next to this program (a publish directory), else where the packages put it (/usr/bin/libvirt-nvlink).</summary>
+    /// <summary>Next to this program (a publish directory), else where the packages put it: /usr/lib/libvirt-nvlink.</summary>
     private static string DefaultHook()
     {
         var published = Path.Combine(AppContext.BaseDirectory, DefaultHookName);
