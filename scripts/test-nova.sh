@@ -45,7 +45,9 @@ cp -r "$work/root$nova_site"/nova_libvirt_nvlink-*.dist-info "$site/"
 # comes from Debian's nova-common package (downloaded, not installed: its scripts set up a real service),
 # cached on the machine keyed by its version.
 version=$(dpkg-query -W -f='${Version}' python3-nova)
-cache="/var/cache/libvirt-nvlink/nova-common-${version//[:~]/_}"
+cache_root=/var/cache/libvirt-nvlink
+[ -w /var/cache ] || cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/libvirt-nvlink"
+cache="$cache_root/nova-common-${version//[:~]/_}"
 paste="$cache/usr/share/nova-common/api-paste.ini"
 if [ ! -f "$paste" ]; then
   mkdir -p "$work/deb" "$cache.tmp" && (cd "$work/deb" && apt-get download -qq "nova-common=$version" >/dev/null 2>&1) \

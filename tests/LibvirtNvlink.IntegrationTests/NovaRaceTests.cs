@@ -97,7 +97,7 @@ public sealed partial class NovaRaceTests(ITestOutputHelper output) : IDisposabl
     /// <summary>The daemon's libvirt and QEMU, as Nova's driver reads them from its connection.</summary>
     private (string Libvirt, string Qemu) DaemonVersions()
     {
-        var v = _libvirtd.Virsh("version").Stdout;
+        var v = _libvirtd.Virsh("version", "--daemon").Stdout;
         var libvirt = DaemonLibvirt().Match(v);
         var qemu = DaemonQemu().Match(v);
         Assert.True(libvirt.Success && qemu.Success, $"unexpected 'virsh version': {v}");

@@ -3,7 +3,7 @@ this module only decides whether to call it, calls it, and turns its outcome int
 
 import os
 import subprocess
-from typing import List, Optional, Sequence
+from typing import List, NamedTuple, Optional, Sequence
 
 import eventlet.patcher
 from lxml import etree
@@ -25,14 +25,13 @@ _TIMEOUTS = tuple({subprocess.TimeoutExpired, processutils.subprocess.TimeoutExp
                    eventlet.patcher.original("subprocess").TimeoutExpired})
 
 
-class TransformSettings:
+class TransformSettings(NamedTuple):
     """The [libvirt_nvlink] options, resolved."""
 
-    def __init__(self, binary: str, host_root: str, memlock: str, timeout: int) -> None:
-        self.binary = binary
-        self.host_root = host_root
-        self.memlock = memlock
-        self.timeout = timeout
+    binary: str
+    host_root: str
+    memlock: str
+    timeout: int
 
 
 def resolve_binary(configured: Optional[str], defaults: Sequence[str]) -> str:
