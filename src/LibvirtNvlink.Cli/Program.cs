@@ -20,6 +20,7 @@ public static class Program
             CheckCommand.Create(),
             ApplyCommand.Create(),
             WatchCommand.Create(),
+            SnapshotCommand.Create(),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -250,18 +250,16 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
         var probes = new List<VfioGroupProbe>();
         if (probeVfio)
         {
-            var vfio = new LinuxVfioProbe(env.Host);
+            var vfio = new HostVfioProbes(env.Host);
             // NVLink2 devices for their vendor regions, Grace GPUs for the BAR sizes QEMU will map.
             var assigned = Nv2Preflight.Nv2Hostdevs(domain, topology).Select(h => h.Source)
                 .Concat(GraceDomainTransformer.AssignedGraceGpus(domain, topology).Select(a => a.Gpu.Address)).ToHashSet();
             foreach (var group in assigned.Select(topology.IommuGroupOf).OfType<int>().Distinct().Order())
             {
-                var members = topology.IommuGroupMembers(group);
-                // Only groups the kernel can already hand out: every member on a VFIO driver (managed='yes' devices
-                // are rebound by libvirt after this hook, and checked again by QEMU itself).
-                if (!members.All(m => topology.Devices[m].Driver is "vfio-pci" or GraceGpu.VariantDriver) || !vfio.IsGroupDevice(group)) continue;
-                probes.Add(vfio.Probe(group, [.. members.Where(assigned.Contains).Select(m => m.ToString())],
-                    withBarSizes: members.Any(m => topology.GraceGpuAt(m) is not null)));
+                if (!VfioProbeScope.IsOnVfio(topology, group)) continue;
+                if (vfio.For(group) is not { } probe) continue;
+                probes.Add(probe.Probe(group, [.. topology.IommuGroupMembers(group).Where(assigned.Contains).Select(m => m.ToString())],
+                    withBarSizes: VfioProbeScope.WantsBarSizes(topology, group)));
             }
         }
         return PreflightFactsReader.Read(env.Host, env.LibvirtCapabilityCache, domain, null, probes, bound);

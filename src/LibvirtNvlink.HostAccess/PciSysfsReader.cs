@@ -81,7 +81,7 @@ public static class PciSysfsReader
         {
             // The device directory, physically: reading through it avoids the kernel walking the bus link again,
             // and it is what a relative of_node link is relative to.
-            dir = SymlinkResolver.ResolveLast(root.Map(link));
+            dir = root.ResolveLastAt(root.Map(link));
         }
         catch (ErrnoException e)
         {
@@ -89,7 +89,7 @@ public static class PciSysfsReader
                 $"{root.Map(link)} cannot be resolved: {ErrnoException.Describe(e.Errno)}."));
             return null;
         }
-        if (!LibcInterop.Exists(dir))
+        if (!root.ExistsAt(dir))
         {
             if (root.IsSymlink(link))
             {
@@ -98,27 +98,27 @@ public static class PciSysfsReader
             }
             return null;
         }
-        var vendor = knownIds?.Vendor ?? Hex(dir + "/vendor", at, findings);
-        var device = knownIds?.Device ?? Hex(dir + "/device", at, findings);
-        var cls = Hex(dir + "/class", at, findings);
+        var vendor = knownIds?.Vendor ?? Hex(root, dir + "/vendor", at, findings);
+        var device = knownIds?.Device ?? Hex(root, dir + "/device", at, findings);
+        var cls = Hex(root, dir + "/class", at, findings);
         if (vendor is null || device is null) return null;
 
         int? numa = null;
-        if (Text(dir + "/numa_node", at, findings) is { } n &&
+        if (Text(root, dir + "/numa_node", at, findings) is { } n &&
             int.TryParse(n, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var nn) && nn >= 0)
         {
             numa = nn;
         }
-        var driver = LinkName(dir + "/driver");
+        var driver = LinkName(root, dir + "/driver");
         int? group = null;
-        if (LinkName(dir + "/iommu_group") is { } g &&
+        if (LinkName(root, dir + "/iommu_group") is { } g &&
             int.TryParse(g, NumberStyles.None, CultureInfo.InvariantCulture, out var gi))
         {
             group = gi;
         }
-        var ofNode = dtBaseRealPath is null ? null : OfNode(dir + "/of_node", dtBaseRealPath, at, findings);
+        var ofNode = dtBaseRealPath is null ? null : OfNode(root, dir + "/of_node", dtBaseRealPath, at, findings);
         IReadOnlyList<PciBar>? bars = null;
-        if (PciIds.IsGraceGpuId(vendor.Value, device.Value) && Text(dir + "/resource", at, findings) is { } resource)
+        if (PciIds.IsGraceGpuId(vendor.Value, device.Value) && Text(root, dir + "/resource", at, findings) is { } resource)
         {
             bars = PciResourceFile.Parse(resource);
         }
@@ -132,13 +132,13 @@ public static class PciSysfsReader
         catch (ErrnoException) { return null; }
     }
 
-    private static string? OfNode(string linkPath, string dtBase, string at, List<Finding> findings)
+    private static string? OfNode(HostRoot root, string linkPath, string dtBase, string at, List<Finding> findings)
     {
         string real;
         try
         {
-            if (LibcInterop.ReadLink(linkPath) is null) return null;
-            real = SymlinkResolver.ResolveLast(linkPath);
+            if (root.ReadLinkAt(linkPath) is null) return null;
+            real = root.ResolveLastAt(linkPath);
         }
         catch (ErrnoException e) when (e.Errno == ErrnoException.ENOENT)
         {
@@ -151,7 +151,7 @@ public static class PciSysfsReader
                 "node is unknown, so its NVLink2 wiring cannot be read."));
             return null;
         }
-        if (!LibcInterop.Exists(real))
+        if (!root.ExistsAt(real))
         {
             findings.Add(new Finding(Severity.Error, "dangling-link", at,
                 $"{linkPath} cannot be resolved: it points to {real}, which does not exist. The device's device-tree " +
@@ -168,11 +168,11 @@ public static class PciSysfsReader
         return real[dtBase.Length..];
     }
 
-    private static string? LinkName(string path)
+    private static string? LinkName(HostRoot root, string path)
     {
         try
         {
-            return LibcInterop.ReadLink(path) is { } target ? Path.GetFileName(target.TrimEnd('/')) : null;
+            return root.ReadLinkAt(path) is { } target ? Path.GetFileName(target.TrimEnd('/')) : null;
         }
         catch (ErrnoException)
         {
@@ -180,11 +180,11 @@ public static class PciSysfsReader
         }
     }
 
-    private static string? Text(string path, string at, List<Finding> findings)
+    private static string? Text(HostRoot root, string path, string at, List<Finding> findings)
     {
         try
         {
-            return LibcInterop.ReadSmallFile(path, HostRoot.MaxFileBytes) is { } b ? System.Text.Encoding.UTF8.GetString(b).Trim() : null;
+            return root.ReadTextAt(path);
         }
         catch (IOException e)
         {
@@ -193,9 +193,9 @@ public static class PciSysfsReader
         }
     }
 
-    private static int? Hex(string path, string at, List<Finding> findings)
+    private static int? Hex(HostRoot root, string path, string at, List<Finding> findings)
     {
-        var t = Text(path, at, findings);
+        var t = Text(root, path, at, findings);
         if (t is null) return null;
         if (ParseHex(t) is { } v) return v;
         findings.Add(new Finding(Severity.Error, "bad-sysfs-value", at, $"{path} holds '{t}', not a hex number."));

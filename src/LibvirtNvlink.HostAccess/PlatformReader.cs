@@ -7,6 +7,9 @@ public static class PlatformReader
 {
     public const string LibvirtCapabilityCache = "/var/cache/libvirt/qemu/capabilities";
 
+    /// <summary>A capability cache file is hundreds of kilobytes of &lt;flag/&gt; lines; 8 MiB is not one.</summary>
+    public const int LibvirtCacheMaxBytes = 8 << 20;
+
     public static string? KernelRelease(HostRoot root)
     {
         try { return root.ReadText("/proc/sys/kernel/osrelease"); }
@@ -23,10 +26,17 @@ public static class PlatformReader
             string? comm;
             try { comm = root.ReadText($"/proc/{pid}/comm"); }
             catch (IOException) { continue; }
-            if (comm is "nvidia-persistenced" or "nvidia-smi") found.Add($"{comm} (pid {pid})");
+            if (comm is not null && HoldsGpus(comm)) found.Add($"{comm} (pid {pid})");
         }
         return [.. found];
     }
+
+    /// <summary>Whether a process of this name (/proc/PID/comm) keeps NVIDIA GPUs open.</summary>
+    public static bool HoldsGpus(string comm) => comm is "nvidia-persistenced" or "nvidia-smi";
+
+    /// <summary>The capability cache files <see cref="ReadLibvirtCache"/> looks at: one per emulator libvirt probed.</summary>
+    public static IEnumerable<string> LibvirtCacheEntries(string cacheDirectory) =>
+        Directory.Exists(cacheDirectory) ? Directory.EnumerateFiles(cacheDirectory, "*.xml").Order(StringComparer.Ordinal) : [];
 
     /// <summary>
     /// What libvirt's own capability cache says about an emulator: QEMU's version (qemuCaps/version, e.g. 7002022)
@@ -35,9 +45,8 @@ public static class PlatformReader
     /// </summary>
     public static ((int Major, int Minor)? Qemu, ulong? LibvirtNumber) ReadLibvirtCache(string cacheDirectory, string emulator)
     {
-        if (!Directory.Exists(cacheDirectory)) return (null, null);
         var wanted = "<emulator>" + emulator + "</emulator>";
-        foreach (var file in Directory.EnumerateFiles(cacheDirectory, "*.xml"))
+        foreach (var file in LibvirtCacheEntries(cacheDirectory))
         {
             try
             {

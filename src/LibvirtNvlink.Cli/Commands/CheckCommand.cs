@@ -49,7 +49,7 @@ internal static class CheckCommand
                     var d = DomainDefinition.Parse(xml, $"domain '{name}'");
                     var ours = Nv2Preflight.Nv2Hostdevs(d, session.Host).Count > 0 ||
                                Transform.GraceDomainTransformer.AssignedGraceGpus(d, session.Host).Count > 0;
-                    var facts = PreflightFactsReader.Read(root, PlatformReader.LibvirtCapabilityCache, d, session.Target, [], new HashSet<Pci.PciAddress>());
+                    var facts = PreflightFactsReader.Read(root, root.Map(PlatformReader.LibvirtCapabilityCache), d, session.Target, [], new HashSet<Pci.PciAddress>());
                     results.Add((name, ours ? [.. Nv2Preflight.Check(d, session.Host, facts), .. GracePreflight.Check(d, session.Host, facts)] : [], ours));
                 }
                 if (parse.GetValue(json)) WriteJson(results);
