@@ -75,13 +75,42 @@ public sealed class HostTree
         return true;
     }
 
-    /// <summary>Writes the tree into <paramref name="directory"/>, which must be new or empty; the manifest last.</summary>
+    /// <summary>
+    /// Writes the tree into <paramref name="directory"/>, which must be new or empty; the manifest last, so a tree
+    /// without one is not a snapshot. A failed write removes what it wrote.
+    /// </summary>
     /// <exception cref="SnapshotException">The directory exists and is not empty.</exception>
     public void WriteDirectory(string directory, SnapshotManifest manifest)
     {
         var root = Path.GetFullPath(directory);
         RefuseNonEmpty(root);
+        var existed = Directory.Exists(root);
         Directory.CreateDirectory(root);
+        try
+        {
+            WriteEntries(root, manifest);
+        }
+        catch
+        {
+            // Deleting never follows the links written, so nothing outside the directory is touched.
+            if (existed)
+            {
+                foreach (var e in new DirectoryInfo(root).EnumerateFileSystemInfos())
+                {
+                    if (e is DirectoryInfo d && d.LinkTarget is null) d.Delete(recursive: true);
+                    else e.Delete();
+                }
+            }
+            else
+            {
+                Directory.Delete(root, recursive: true);
+            }
+            throw;
+        }
+    }
+
+    private void WriteEntries(string root, SnapshotManifest manifest)
+    {
         foreach (var (path, node) in _nodes)
         {
             // Every path was validated and links are created, never followed, so nothing lands outside the root.

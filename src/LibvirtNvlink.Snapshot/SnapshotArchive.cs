@@ -20,11 +20,7 @@ public static class SnapshotArchive
     /// <exception cref="SnapshotException"/>
     public static void Write(HostTree tree, SnapshotManifest manifest, string file)
     {
-        if (Directory.Exists(file)) throw new SnapshotException($"{file} is a directory; an archive is written to a new file.");
-        if (File.Exists(file) && new FileInfo(file).Length > 0)
-        {
-            throw new SnapshotException($"{file} exists and is not empty; a snapshot is written to a new file.");
-        }
+        RefuseExisting(file);
         try
         {
             using var stream = new FileStream(file, FileMode.Create, FileAccess.Write);
@@ -45,6 +41,16 @@ public static class SnapshotArchive
         {
             File.Delete(file);
             throw;
+        }
+    }
+
+    /// <exception cref="SnapshotException">A directory, or a file that is not empty.</exception>
+    public static void RefuseExisting(string file)
+    {
+        if (Directory.Exists(file)) throw new SnapshotException($"{file} is a directory; an archive is written to a new file.");
+        if (File.Exists(file) && new FileInfo(file).Length > 0)
+        {
+            throw new SnapshotException($"{file} exists and is not empty; a snapshot is written to a new file.");
         }
     }
 

@@ -42,14 +42,8 @@ internal static class SnapshotCommand
     private static int Capture(HostRoot root, string target, bool redact, bool noVfio)
     {
         // Refused before anything is read, so a typo costs nothing.
-        if (SnapshotArchive.IsArchivePath(target))
-        {
-            if (File.Exists(target) && new FileInfo(target).Length > 0) throw new SnapshotException($"{target} exists and is not empty; a snapshot is written to a new file.");
-        }
-        else
-        {
-            HostTree.RefuseNonEmpty(target);
-        }
+        if (SnapshotArchive.IsArchivePath(target)) SnapshotArchive.RefuseExisting(target);
+        else HostTree.RefuseNonEmpty(target);
         var snapshot = HostSnapshotter.Capture(root, noVfio ? _ => null : null, redact);
         var manifest = snapshot.Manifest();
         if (SnapshotArchive.IsArchivePath(target)) SnapshotArchive.Write(snapshot.Tree, manifest, target);
