@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.RegularExpressions;
 using LibvirtNvlink.HostAccess;
 
@@ -158,6 +157,4 @@ internal sealed partial class HostClosure(HostRoot source)
 
     [GeneratedRegex("^/proc/[0-9]+/comm$", RegexOptions.CultureInvariant)]
     private static partial Regex ProcessComm();
-
-    internal static string Utf8(byte[] b) => Encoding.UTF8.GetString(b);
 }

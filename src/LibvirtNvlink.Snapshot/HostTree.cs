@@ -154,10 +154,8 @@ public sealed class HostTree
     /// Reads a directory tree without following any symlink; <see cref="SnapshotManifest.FileName"/> at the top is
     /// not part of the tree. Anything but directories, regular files and links is reported in <paramref name="strange"/>.
     /// </summary>
-    /// <param name="sourceOf">The source a node is described with (for a simulated host: its host path).</param>
-    public static HostTree ReadDirectory(string directory, List<string> strange, Func<string, string>? sourceOf = null)
+    public static HostTree ReadDirectory(string directory, List<string> strange)
     {
-        sourceOf ??= p => "/" + p;
         var tree = new HostTree();
         var root = new DirectoryInfo(Path.GetFullPath(directory));
         var pending = new Stack<DirectoryInfo>();
@@ -171,16 +169,16 @@ public sealed class HostTree
                 if (rel == SnapshotManifest.FileName) continue;
                 if (e.LinkTarget is { } target)
                 {
-                    tree._nodes[rel] = new HostTreeNode(ManifestEntryType.Link, sourceOf(rel), Target: target);
+                    tree._nodes[rel] = new HostTreeNode(ManifestEntryType.Link, "/" + rel, Target: target);
                 }
                 else if (e is DirectoryInfo d)
                 {
-                    tree._nodes[rel] = new HostTreeNode(ManifestEntryType.Directory, sourceOf(rel));
+                    tree._nodes[rel] = new HostTreeNode(ManifestEntryType.Directory, "/" + rel);
                     pending.Push(d);
                 }
                 else if (e is FileInfo f && IsRegular(f))
                 {
-                    tree._nodes[rel] = new HostTreeNode(ManifestEntryType.File, sourceOf(rel), File.ReadAllBytes(f.FullName));
+                    tree._nodes[rel] = new HostTreeNode(ManifestEntryType.File, "/" + rel, File.ReadAllBytes(f.FullName));
                 }
                 else
                 {
