@@ -7,15 +7,6 @@ using LibvirtNvlink.Vfio;
 
 namespace LibvirtNvlink.Snapshot;
 
-/// <summary>Which probe answers for an IOMMU group; null: the group is not probed.</summary>
-public delegate IVfioProbe? VfioProbeChooser(int group);
-
-/// <summary>A captured host: the tree, what was skipped, whether it was redacted.</summary>
-public sealed record HostSnapshot(HostTree Tree, IReadOnlyList<SkippedPath> Skipped, bool Redacted)
-{
-    public SnapshotManifest Manifest() => Tree.ToManifest(Skipped, Redacted);
-}
-
 /// <summary>
 /// Captures a host: runs the readers `topology`, `explain`, `transform`, `check` and the hook's preflight run —
 /// full and scoped discovery, the kernel release, the processes that hold GPUs, libvirt's capability cache —
@@ -37,7 +28,7 @@ public static class HostSnapshotter
         foreach (var file in PlatformReader.LibvirtCacheEntries(root.Map(PlatformReader.LibvirtCapabilityCache)))
         {
             try { _ = root.ReadBytesAt(file, PlatformReader.LibvirtCacheMaxBytes); }
-            catch (IOException e) { skipped.Add(new SkippedPath(file, e.Message)); }
+            catch (IOException e) { skipped.Add(new SkippedPath(root.HostPathOf(file) ?? file, e.Message)); }
         }
 
         // Chosen through the recording root, so /dev/vfio/N (and a snapshot's own recordings) count as read.

@@ -3,9 +3,6 @@ using LibvirtNvlink.HostAccess;
 
 namespace LibvirtNvlink.Snapshot;
 
-/// <summary>One entry of a <see cref="HostTree"/>: a directory, a file with its bytes, or a link with its target.</summary>
-public sealed record HostTreeNode(ManifestEntryType Type, string Source, byte[]? Content = null, string? Target = null, bool Redacted = false);
-
 /// <summary>
 /// A host root held in memory, keyed by path relative to the root ("sys/bus/pci/devices"): what `snapshot` builds
 /// before writing anything, and what a written tree or archive reads back as.

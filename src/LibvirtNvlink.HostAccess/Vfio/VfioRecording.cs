@@ -27,9 +27,6 @@ public sealed record VfioRecording(int Group, bool Viable, string? Problem, IRea
     }
 }
 
-/// <summary>One device of a <see cref="VfioRecording"/>.</summary>
-public sealed record VfioRecordedDevice(string Device, uint NumRegions, IReadOnlyList<ulong> BarSizes, IReadOnlyList<byte[]> Regions);
-
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     RespectNullableAnnotations = true, RespectRequiredConstructorParameters = true)]
 [JsonSerializable(typeof(VfioRecording))]
