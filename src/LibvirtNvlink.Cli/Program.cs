@@ -26,6 +26,7 @@ public static class Program
             CheckCommand.Create(),
             ApplyCommand.Create(),
             WatchCommand.Create(),
+            SnapshotCommand.Create(),
         };
         foreach (var command in root.Subcommands)
         {

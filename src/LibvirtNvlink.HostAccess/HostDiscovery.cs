@@ -14,7 +14,7 @@ public static class HostDiscovery
     /// <param name="ids">IDs this run has already read, when the caller keeps them.</param>
     public static HostTopology Discover(HostRoot root, Func<int, int, bool>? interesting, PciIdMemo? ids = null)
     {
-        if (!Directory.Exists(root.Map(PciSysfsReader.DevicesPath)))
+        if (!root.IsDirectory(PciSysfsReader.DevicesPath))
         {
             throw new HostRootException(
                 $"{root.Map(PciSysfsReader.DevicesPath)} does not exist: '{root.Root}' is not a host root " +

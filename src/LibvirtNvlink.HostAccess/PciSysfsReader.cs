@@ -81,7 +81,7 @@ public static class PciSysfsReader
         {
             // The device directory, physically: reading through it avoids the kernel walking the bus link again,
             // and it is what a relative of_node link is relative to.
-            dir = SymlinkResolver.ResolveLast(root.Map(link));
+            dir = root.ResolveLastAt(root.Map(link));
         }
         catch (ErrnoException e)
         {
@@ -89,7 +89,7 @@ public static class PciSysfsReader
                 $"{root.Map(link)} cannot be resolved: {ErrnoException.Describe(e.Errno)}."));
             return null;
         }
-        if (!LibcInterop.Exists(dir))
+        if (!root.ExistsAt(dir))
         {
             if (root.IsSymlink(link))
             {
@@ -98,27 +98,27 @@ public static class PciSysfsReader
             }
             return null;
         }
-        var vendor = knownIds?.Vendor ?? Hex(dir + "/vendor", at, findings);
-        var device = knownIds?.Device ?? Hex(dir + "/device", at, findings);
-        var cls = Hex(dir + "/class", at, findings);
+        var vendor = knownIds?.Vendor ?? Hex(root, dir + "/vendor", at, findings);
+        var device = knownIds?.Device ?? Hex(root, dir + "/device", at, findings);
+        var cls = Hex(root, dir + "/class", at, findings);
         if (vendor is null || device is null) return null;
 
         int? numa = null;
-        if (Text(dir + "/numa_node", at, findings) is { } n &&
+        if (Text(root, dir + "/numa_node", at, findings) is { } n &&
             int.TryParse(n, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var nn) && nn >= 0)
         {
             numa = nn;
         }
-        var driver = LinkName(dir + "/driver");
-        var group = GroupNumber(dir + "/iommu_group");
-        var ofNode = dtBaseRealPath is null ? null : OfNode(dir + "/of_node", dtBaseRealPath, at, findings);
+        var driver = LinkName(root, dir + "/driver");
+        var group = GroupNumber(root, dir + "/iommu_group");
+        var ofNode = dtBaseRealPath is null ? null : OfNode(root, dir + "/of_node", dtBaseRealPath, at, findings);
         IReadOnlyList<PciBar>? bars = null;
         string? driverOverride = null;
         if (PciIds.IsGraceGpuId(vendor.Value, device.Value))
         {
-            if (Text(dir + "/resource", at, findings) is { } resource) bars = PciResourceFile.Parse(resource);
+            if (Text(root, dir + "/resource", at, findings) is { } resource) bars = PciResourceFile.Parse(resource);
             // Which driver the GPU was handed to: with no driver bound, that driver refused it at probe.
-            if (Text(dir + "/driver_override", at, findings) is { Length: > 0 } set && set != "(null)")
+            if (Text(root, dir + "/driver_override", at, findings) is { Length: > 0 } set && set != "(null)")
             {
                 driverOverride = set;
             }
@@ -133,13 +133,13 @@ public static class PciSysfsReader
         catch (ErrnoException) { return null; }
     }
 
-    private static string? OfNode(string linkPath, string dtBase, string at, List<Finding> findings)
+    private static string? OfNode(HostRoot root, string linkPath, string dtBase, string at, List<Finding> findings)
     {
         string real;
         try
         {
-            if (LibcInterop.ReadLink(linkPath) is null) return null;
-            real = SymlinkResolver.ResolveLast(linkPath);
+            if (root.ReadLinkAt(linkPath) is null) return null;
+            real = root.ResolveLastAt(linkPath);
         }
         catch (ErrnoException e) when (e.Errno == ErrnoException.ENOENT)
         {
@@ -152,7 +152,7 @@ public static class PciSysfsReader
                 "node is unknown, so its NVLink2 wiring cannot be read."));
             return null;
         }
-        if (!LibcInterop.Exists(real))
+        if (!root.ExistsAt(real))
         {
             findings.Add(new Finding(Severity.Error, "dangling-link", at,
                 $"{linkPath} cannot be resolved: it points to {real}, which does not exist. The device's device-tree " +
@@ -170,16 +170,16 @@ public static class PciSysfsReader
     }
 
     /// <summary>The IOMMU group of one device (its iommu_group link), or null when it has none.</summary>
-    public static int? IommuGroup(HostRoot root, PciAddress address) => GroupNumber(root.Map($"{DevicesPath}/{address}/iommu_group"));
+    public static int? IommuGroup(HostRoot root, PciAddress address) => GroupNumber(root, root.Map($"{DevicesPath}/{address}/iommu_group"));
 
-    private static int? GroupNumber(string iommuGroupLink) =>
-        LinkName(iommuGroupLink) is { } g && int.TryParse(g, NumberStyles.None, CultureInfo.InvariantCulture, out var group) ? group : null;
+    private static int? GroupNumber(HostRoot root, string iommuGroupLink) =>
+        LinkName(root, iommuGroupLink) is { } g && int.TryParse(g, NumberStyles.None, CultureInfo.InvariantCulture, out var group) ? group : null;
 
-    private static string? LinkName(string path)
+    private static string? LinkName(HostRoot root, string path)
     {
         try
         {
-            return LibcInterop.ReadLink(path) is { } target ? Path.GetFileName(target.TrimEnd('/')) : null;
+            return root.ReadLinkAt(path) is { } target ? Path.GetFileName(target.TrimEnd('/')) : null;
         }
         catch (ErrnoException)
         {
@@ -187,11 +187,11 @@ public static class PciSysfsReader
         }
     }
 
-    private static string? Text(string path, string at, List<Finding> findings)
+    private static string? Text(HostRoot root, string path, string at, List<Finding> findings)
     {
         try
         {
-            return LibcInterop.ReadSmallFile(path, HostRoot.MaxFileBytes) is { } b ? System.Text.Encoding.UTF8.GetString(b).Trim() : null;
+            return root.ReadTextAt(path);
         }
         catch (IOException e)
         {
@@ -200,9 +200,9 @@ public static class PciSysfsReader
         }
     }
 
-    private static int? Hex(string path, string at, List<Finding> findings)
+    private static int? Hex(HostRoot root, string path, string at, List<Finding> findings)
     {
-        var t = Text(path, at, findings);
+        var t = Text(root, path, at, findings);
         if (t is null) return null;
         if (ParseHex(t) is { } v) return v;
         findings.Add(new Finding(Severity.Error, "bad-sysfs-value", at, $"{path} holds '{t}', not a hex number."));

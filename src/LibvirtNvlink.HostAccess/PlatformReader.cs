@@ -9,6 +9,9 @@ public static class PlatformReader
 {
     public const string LibvirtCapabilityCache = "/var/cache/libvirt/qemu/capabilities";
 
+    /// <summary>A capability cache file is hundreds of kilobytes of &lt;flag/&gt; lines; 8 MiB is not one.</summary>
+    public const int LibvirtCacheMaxBytes = 8 << 20;
+
     public static string? KernelRelease(HostRoot root)
     {
         try { return root.ReadText("/proc/sys/kernel/osrelease"); }
@@ -25,10 +28,17 @@ public static class PlatformReader
             string? comm;
             try { comm = root.ReadText($"/proc/{pid}/comm"); }
             catch (IOException) { continue; }
-            if (comm is "nvidia-persistenced" or "nvidia-smi") found.Add($"{comm} (pid {pid})");
+            if (comm is not null && HoldsGpus(comm)) found.Add($"{comm} (pid {pid})");
         }
         return [.. found];
     }
+
+    /// <summary>Whether a process of this name (/proc/PID/comm) keeps NVIDIA GPUs open.</summary>
+    public static bool HoldsGpus(string comm) => comm is "nvidia-persistenced" or "nvidia-smi";
+
+    /// <summary>The capability cache files <see cref="ReadLibvirtCache"/> looks at: one per emulator libvirt probed.</summary>
+    public static IEnumerable<string> LibvirtCacheEntries(string cacheDirectory) =>
+        Directory.Exists(cacheDirectory) ? Directory.EnumerateFiles(cacheDirectory, "*.xml").Order(StringComparer.Ordinal) : [];
 
     /// <summary>
     /// What libvirt's own capability cache says about an emulator: QEMU's version (qemuCaps/version, e.g. 7002022,
@@ -48,7 +58,7 @@ public static class PlatformReader
         }
         var wanted = Encoding.UTF8.GetBytes("<emulator>" + emulator + "</emulator>");
         Span<byte> head = stackalloc byte[512];
-        foreach (var file in Directory.EnumerateFiles(cacheDirectory, "*.xml"))
+        foreach (var file in LibvirtCacheEntries(cacheDirectory))
         {
             try
             {
@@ -58,7 +68,7 @@ public static class PlatformReader
                 if (reader is null) continue;
                 var n = reader.ReadUpTo(head);
                 if (head[..n].IndexOf(wanted) < 0) continue;
-                var text = Encoding.UTF8.GetString(head[..n]) + Encoding.UTF8.GetString(reader.ReadToEnd(MaxCapabilityCacheBytes));
+                var text = Encoding.UTF8.GetString(head[..n]) + Encoding.UTF8.GetString(reader.ReadToEnd(LibvirtCacheMaxBytes));
                 var qemu = Element(text, "version");
                 var self = Element(text, "selfvers");
                 return (qemu is { } v ? ((int)(v / 1_000_000), (int)(v / 1000 % 1000)) : null, self, qemu is { } m ? (int)(m % 1000) : null);
@@ -71,9 +81,6 @@ public static class PlatformReader
         }
         return (null, null, null);
     }
-
-    /// <summary>libvirt's capability files are a few hundred kilobytes.</summary>
-    public const int MaxCapabilityCacheBytes = 16 * 1024 * 1024;
 
     private static ulong? Element(string text, string name)
     {

@@ -35,15 +35,15 @@ public static class PreflightFactsReader
     public static IReadOnlyList<VfioGroupProbe> ProbeVfio(HostRoot root, DomainDefinition domain, HostTopology topology)
     {
         var probes = new List<VfioGroupProbe>();
-        var vfio = new LinuxVfioProbe(root);
+        var vfio = new HostVfioProbes(root);
+        // NVLink2 devices for their vendor regions, Grace GPUs for the BAR sizes QEMU will map.
         var assigned = Nv2Preflight.Nv2Hostdevs(domain, topology).Select(h => h.Source)
             .Concat(GraceAssignment.AssignedGraceGpus(domain, topology).Select(a => a.Gpu.Address)).ToHashSet();
         foreach (var group in assigned.Select(topology.IommuGroupOf).OfType<int>().Distinct().Order())
         {
-            var members = topology.IommuGroupMembers(group);
-            if (!members.All(m => topology.Devices[m].Driver is "vfio-pci" or GraceGpu.VariantDriver) || !vfio.IsGroupDevice(group)) continue;
-            probes.Add(vfio.Probe(group, [.. members.Where(assigned.Contains).Select(m => m.ToString())],
-                withBarSizes: members.Any(m => topology.GraceGpuAt(m) is not null)));
+            if (!VfioProbeScope.IsOnVfio(topology, group) || vfio.For(group) is not { } probe) continue;
+            probes.Add(probe.Probe(group, [.. topology.IommuGroupMembers(group).Where(assigned.Contains).Select(m => m.ToString())],
+                withBarSizes: VfioProbeScope.WantsBarSizes(topology, group)));
         }
         return probes;
     }

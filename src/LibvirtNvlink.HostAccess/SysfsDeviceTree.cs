@@ -23,7 +23,7 @@ public sealed class SysfsDeviceTree : IDeviceTree
         _knownNodes = knownNodes ?? [];
     }
 
-    public static bool IsPresent(HostRoot root) => Directory.Exists(root.Map(BasePath));
+    public static bool IsPresent(HostRoot root) => root.IsDirectory(BasePath);
 
     public byte[]? ReadProperty(string nodePath, string name)
     {
@@ -121,20 +121,6 @@ public sealed class SysfsDeviceTree : IDeviceTree
         }
     }
 
-    /// <summary>The child nodes: subdirectories, never symlinks.</summary>
-    private List<string> ChildNodeNames(string node)
-    {
-        // d_type from getdents says directory or symlink without a stat per entry; real device trees have no
-        // symlinked nodes, and following one could loop forever.
-        var children = new System.IO.Enumeration.FileSystemEnumerable<string>(
-            _root.Map(BasePath + (node == "/" ? "" : node)),
-            (ref System.IO.Enumeration.FileSystemEntry e) => e.FileName.ToString(),
-            new EnumerationOptions { IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint })
-        {
-            ShouldIncludePredicate = (ref System.IO.Enumeration.FileSystemEntry e) => e.IsDirectory,
-        };
-        try { return [.. children]; }
-        catch (IOException) { return []; }
-        catch (UnauthorizedAccessException) { return []; }
-    }
+    /// <summary>The child nodes: subdirectories, never symlinks (real device trees have no symlinked nodes).</summary>
+    private List<string> ChildNodeNames(string node) => _root.ListSubdirectories(BasePath + (node == "/" ? "" : node));
 }

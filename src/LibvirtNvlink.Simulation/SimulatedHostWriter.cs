@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using LibvirtNvlink.DeviceTree;
 using LibvirtNvlink.Pci;
+using LibvirtNvlink.Snapshot;
 using LibvirtNvlink.Topology;
 
 namespace LibvirtNvlink.Simulation;
@@ -36,6 +37,18 @@ public sealed class SimulatedHostWriter
             throw new IOException($"{directory} is not empty; a simulated host is written into a new directory.");
         }
         new SimulatedHostWriter(directory, layout).WriteAll();
+        WriteManifest(directory);
+    }
+
+    /// <summary>
+    /// The same MANIFEST.json a snapshot has, so a simulated host verifies like one and a real host's snapshot can sit
+    /// next to the bundled ones in examples/hosts.
+    /// </summary>
+    private static void WriteManifest(string directory)
+    {
+        var tree = HostTree.ReadDirectory(directory, []);
+        var manifest = tree.ToManifest([], redacted: false);
+        File.WriteAllBytes(Path.Combine(directory, SnapshotManifest.FileName), manifest.ToJsonBytes());
     }
 
     public static void Validate(HostLayout layout)

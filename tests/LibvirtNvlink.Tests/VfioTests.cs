@@ -14,7 +14,7 @@ public class VfioTests
     private static HostTopology Host => SimulatedHosts.Topology(BuiltInLayouts.Witherspoon6Gpu);
 
     /// <summary>A VFIO_DEVICE_GET_REGION_INFO answer: struct vfio_region_info followed by the capability chain.</summary>
-    private static byte[] RegionAnswer(uint index, uint flags, ulong size, params (ushort Id, byte[] Payload)[] caps)
+    internal static byte[] RegionAnswer(uint index, uint flags, ulong size, params (ushort Id, byte[] Payload)[] caps)
     {
         var length = 32 + caps.Sum(c => 8 + c.Payload.Length);
         var b = new byte[length];
@@ -37,7 +37,7 @@ public class VfioTests
         return b;
     }
 
-    private static (ushort, byte[]) TypeCap(uint type, uint subtype)
+    internal static (ushort, byte[]) TypeCap(uint type, uint subtype)
     {
         var p = new byte[8];
         BinaryPrimitives.WriteUInt32LittleEndian(p, type);
@@ -45,21 +45,21 @@ public class VfioTests
         return (VfioConstants.RegionInfoCapType, p);
     }
 
-    private static (ushort, byte[]) Tgt(ulong tgt)
+    internal static (ushort, byte[]) Tgt(ulong tgt)
     {
         var p = new byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(p, tgt);
         return (VfioConstants.RegionInfoCapNvlink2Ssatgt, p);
     }
 
-    private static (ushort, byte[]) Speed(uint speed)
+    internal static (ushort, byte[]) Speed(uint speed)
     {
         var p = new byte[8];
         BinaryPrimitives.WriteUInt32LittleEndian(p, speed);
         return (VfioConstants.RegionInfoCapNvlink2Lnkspd, p);
     }
 
-    private const uint Rwm = VfioConstants.RegionInfoFlagRead | VfioConstants.RegionInfoFlagWrite | VfioConstants.RegionInfoFlagMmap;
+    internal const uint Rwm = VfioConstants.RegionInfoFlagRead | VfioConstants.RegionInfoFlagWrite | VfioConstants.RegionInfoFlagMmap;
 
     /// <summary>What a 5.0–5.12 kernel answers for GPU 0004:04:00.0 and its bridges on the 6-GPU host.</summary>
     private static VfioGroupProbe Kernel512(ulong gpuTgt = 0x40000000000, uint speed = 8, ulong bridgeTgt = 0x40000000000) => new(4, true,

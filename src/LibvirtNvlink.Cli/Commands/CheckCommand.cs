@@ -53,7 +53,7 @@ internal static class CheckCommand
                 var ours = Nv2Preflight.Nv2Hostdevs(d, session.Host).Count > 0 ||
                            GraceAssignment.AssignedGraceGpus(d, session.Host).Count > 0;
                 var probes = ours && parse.GetValue(probeVfio) ? PreflightFactsReader.ProbeVfio(root, d, session.Host) : [];
-                var facts = PreflightFactsReader.Read(root, PlatformReader.LibvirtCapabilityCache, d, session.Target, probes, new HashSet<Pci.PciAddress>());
+                var facts = PreflightFactsReader.Read(root, root.Map(PlatformReader.LibvirtCapabilityCache), d, session.Target, probes, new HashSet<Pci.PciAddress>());
                 results.Add((name, ours ? [.. Nv2Preflight.Check(d, session.Host, facts), .. GracePreflight.Check(d, session.Host, facts)] : [], ours));
             }
             if (parse.GetValue(json)) WriteJson(results);

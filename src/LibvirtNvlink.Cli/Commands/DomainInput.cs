@@ -24,8 +24,8 @@ internal static class DomainInput
         Description = "The QEMU version that will run the domain, e.g. 9.2 (default: what libvirt reports, else libvirt's capability cache); Grace domains depend on it",
     };
 
-    /// <summary>--qemu-version, else libvirt's capability cache for the domain's emulator, else unknown.</summary>
-    public static TargetQemu Qemu(string? option, string xml)
+    /// <summary>--qemu-version, else libvirt's capability cache (under the host root) for the domain's emulator, else unknown.</summary>
+    public static TargetQemu Qemu(string? option, string xml, string hostRoot)
     {
         if (option is not null)
         {
@@ -35,7 +35,7 @@ internal static class DomainInput
         string emulator;
         try { emulator = DomainDefinition.Parse(xml).Emulator; }
         catch (Xml.DomainXmlException) { return TargetQemu.Unknown; }
-        var (qemu, _, _) = PlatformReader.ReadLibvirtCache(PlatformReader.LibvirtCapabilityCache, emulator);
+        var (qemu, _, _) = PlatformReader.ReadLibvirtCache(new HostRoot(hostRoot).Map(PlatformReader.LibvirtCapabilityCache), emulator);
         return qemu is { } q ? new TargetQemu(q, TargetQemu.FromCache) : TargetQemu.Unknown;
     }
 

@@ -37,7 +37,7 @@ internal static class TransformCommand
                     var host = DomainInput.Host(parse.GetValue(hostRoot)!);
                     var mode = MemlockModeNames.Parse(parse.GetValue(memlock)!);
                     result = DomainTransformer.Transform(xml, host, new TransformOptions(mode, DomainInput.Target(parse.GetValue(version)),
-                        DomainInput.Qemu(parse.GetValue(qemuVersion), xml)));
+                        DomainInput.Qemu(parse.GetValue(qemuVersion), xml, parse.GetValue(hostRoot)!)));
                 }
                 foreach (var m in result.Messages) Console.Error.WriteLine(m);
                 if (parse.GetValue(diff))

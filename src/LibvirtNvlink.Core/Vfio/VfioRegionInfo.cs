@@ -23,6 +23,9 @@ public sealed record VfioRegionInfo(uint Index, uint Flags, ulong Size, ulong Of
             ? BinaryPrimitives.ReadUInt32LittleEndian(c.Payload)
             : null;
 
+    /// <summary>The kernel's answer as it came, so `snapshot` can record it and a recording parses the same.</summary>
+    public byte[] Answer { get; init; } = [];
+
     /// <summary>
     /// Parses a VFIO_DEVICE_GET_REGION_INFO answer. Native byte order (little-endian on ppc64le and x86).
     /// The chain is walked defensively: offsets must move forward inside the buffer, so a corrupt answer
@@ -61,7 +64,7 @@ public sealed record VfioRegionInfo(uint Index, uint Flags, ulong Size, ulong Of
                 at = next;
             }
         }
-        return new VfioRegionInfo(index, flags, size, offset, caps);
+        return new VfioRegionInfo(index, flags, size, offset, caps) { Answer = buffer.ToArray() };
     }
 }
 

@@ -12,6 +12,7 @@ internal static partial class LibcInterop
     public const int StatxModeOffset = 28;
     public const int S_IFMT = 0xF000;
     public const int S_IFCHR = 0x2000;
+    public const int S_IFREG = 0x8000;
 
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static unsafe partial int StatxNative(int dirfd, string path, int flags, uint mask, byte* buffer);

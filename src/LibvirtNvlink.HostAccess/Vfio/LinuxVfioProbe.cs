@@ -16,7 +16,7 @@ public sealed class LinuxVfioProbe(HostRoot root) : IVfioProbe
     private readonly bool _ppc = VfioConstants.IsPowerPc;
 
     /// <summary>Whether /dev/vfio/N is a VFIO group character device (a simulated host has plain files).</summary>
-    public bool IsGroupDevice(int group) => LibcInterop.FileType(root.Map($"/dev/vfio/{group}")) == LibcInterop.S_IFCHR;
+    public bool IsGroupDevice(int group) => root.FileType($"/dev/vfio/{group}") == LibcInterop.S_IFCHR;
 
     public VfioGroupProbe Probe(int group, IReadOnlyList<string> devices, bool withBarSizes = false)
     {
