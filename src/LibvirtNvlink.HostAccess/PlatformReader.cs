@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using LibvirtNvlink.HostAccess.Interop;
 using LibvirtNvlink.Topology;
 
 namespace LibvirtNvlink.HostAccess;
@@ -93,23 +94,23 @@ public static class PlatformReader
 
     public const string SratPath = "/sys/firmware/acpi/tables/SRAT";
 
-    /// <summary>The firmware's SRAT (root-readable only), or why it cannot be had.</summary>
+    /// <summary>An SRAT lists one entry per CPU, memory range and generic initiator: kilobytes; 1 MiB is not one.</summary>
+    public const int SratMaxBytes = 1 << 20;
+
+    /// <summary>
+    /// The firmware's SRAT (root-readable only), or why it cannot be had. Read like every other host file (through
+    /// the root, non-blocking, capped), so a snapshot records it and nothing planted there can hang a reader.
+    /// </summary>
     public static (AcpiSrat? Srat, string? Unreadable) ReadSrat(HostRoot root)
     {
         var path = root.Map(SratPath);
         try
         {
-            return (AcpiSrat.Parse(File.ReadAllBytes(path)), null);
+            return root.ReadBytesAt(path, SratMaxBytes) is { } bytes
+                ? (AcpiSrat.Parse(bytes), null)
+                : (null, $"{path} does not exist (no ACPI, or no SRAT)");
         }
-        catch (FileNotFoundException)
-        {
-            return (null, $"{path} does not exist (no ACPI, or no SRAT)");
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return (null, $"{path} does not exist (no ACPI, or no SRAT)");
-        }
-        catch (UnauthorizedAccessException)
+        catch (ErrnoException e) when (e.Errno == ErrnoException.EACCES)
         {
             return (null, $"{path} is readable by root only");
         }
