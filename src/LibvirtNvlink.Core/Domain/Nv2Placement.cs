@@ -9,18 +9,16 @@ namespace LibvirtNvlink.Domain;
 /// </summary>
 public static class Nv2Placement
 {
-    /// <summary>The PCI hostdevs (not from &lt;interface&gt;) of one host IOMMU group.</summary>
-    public static IReadOnlyList<PciHostdev> GroupHostdevs(DomainDefinition d, HostTopology host, int group) =>
-        [.. d.PciHostdevs().Where(h => !h.FromInterface && host.IommuGroupOf(h.Source) == group)];
-
     /// <summary>The guest buses the group's hostdevs are placed on (empty: libvirt is left to choose).</summary>
     public static IReadOnlyList<int> BusesOf(IEnumerable<PciHostdev> groupHostdevs) =>
         [.. groupHostdevs.Where(h => h.GuestAddress is not null).Select(h => h.GuestAddress!.Value.Bus).Distinct().Order()];
 
     /// <summary>What is wrong with the placement of one group, in the order a user should fix it; empty when nothing.</summary>
-    public static IReadOnlyList<Nv2PlacementProblem> Check(DomainDefinition d, HostTopology host, int group)
+    /// <param name="hostdevs">The domain's PCI hostdevs not from &lt;interface&gt;, when the caller has them already.</param>
+    public static IReadOnlyList<Nv2PlacementProblem> Check(DomainDefinition d, HostTopology host, int group, IReadOnlyList<PciHostdev>? hostdevs = null)
     {
-        var inGroup = GroupHostdevs(d, host, group);
+        var all = hostdevs ?? [.. d.PciHostdevs().Where(h => !h.FromInterface)];
+        var inGroup = all.Where(h => host.IommuGroupOf(h.Source) == group).ToList();
         var buses = BusesOf(inGroup);
         if (buses.Count > 1)
         {
@@ -32,7 +30,7 @@ public static class Nv2Placement
         var groupElements = inGroup.Select(h => h.Element).ToHashSet();
         var strangers = d.GuestPciAddresses().Where(a => a.Address.Bus == bus && !groupElements.Contains(a.Device)).Select(a => a.Device).ToList();
         if (strangers.Count == 0) return [];
-        var otherGroups = d.PciHostdevs().Where(h => !h.FromInterface && strangers.Contains(h.Element))
+        var otherGroups = all.Where(h => strangers.Contains(h.Element))
             .Select(h => host.IommuGroupOf(h.Source)).OfType<int>().Distinct().Order().ToList();
         return [new Nv2SharedPhb(group, bus, strangers, otherGroups)];
     }

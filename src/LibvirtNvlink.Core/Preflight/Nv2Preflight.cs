@@ -85,10 +85,11 @@ public static class Nv2Preflight
     private static void CheckPlacement(DomainDefinition d, List<NvGpu> gpus, HostTopology host, List<Finding> findings)
     {
         var name = d.Name;
+        var hostdevs = d.PciHostdevs().Where(h => !h.FromInterface).ToList();
         foreach (var members in gpus.Where(g => g.IommuGroup is not null).GroupBy(g => g.IommuGroup!.Value).OrderBy(g => g.Key))
         {
             var first = members.First().Address;
-            foreach (var problem in Nv2Placement.Check(d, host, members.Key))
+            foreach (var problem in Nv2Placement.Check(d, host, members.Key, hostdevs))
             {
                 switch (problem)
                 {

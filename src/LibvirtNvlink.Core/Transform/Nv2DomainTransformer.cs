@@ -182,7 +182,7 @@ public static class Nv2DomainTransformer
         public void PlaceGroup(int group, List<NvGpu> gpus, List<string> errors)
         {
             var hostdevs = d.PciHostdevs().Where(h => !h.FromInterface).ToList();
-            var inGroup = Nv2Placement.GroupHostdevs(d, host, group);
+            var inGroup = hostdevs.Where(h => host.IommuGroupOf(h.Source) == group).ToList();
             var buses = Nv2Placement.BusesOf(inGroup);
             int bus;
             if (buses.Count == 0)
@@ -191,7 +191,7 @@ public static class Nv2DomainTransformer
             }
             else
             {
-                if (Nv2Placement.Check(d, host, group) is [var problem, ..])
+                if (Nv2Placement.Check(d, host, group, hostdevs) is [var problem, ..])
                 {
                     errors.Add(Describe(problem, gpus));
                     return;

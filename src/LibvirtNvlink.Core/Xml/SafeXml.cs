@@ -24,10 +24,9 @@ public static class SafeXml
     /// </summary>
     public static XDocument ParseKeepingSource(string text, string what)
     {
-        XmlSourceScan? scan;
         try
         {
-            scan = XmlSourceScanner.Scan(text);
+            XmlSourceScanner.CheckDepth(text);
         }
         catch (XmlDepthException e)
         {
@@ -36,13 +35,11 @@ public static class SafeXml
                 "A domain XML nests a dozen levels; remove the nesting, then try again.", e);
         }
         var doc = Load(text, what);
-        if (scan is null || !SourceAnnotator.Attach(doc, text, scan))
-        {
-            throw new DomainXmlException(
-                $"{what}: libvirt-nvlink could not map the text of this document to its elements, so it cannot promise to keep " +
-                "its bytes; nothing was written. Please report this with the document.");
-        }
-        doc.AddAnnotation(new SourceDocument(text, scan.RootStart, scan.RootEnd, scan.Quote, scan.NewLine));
+        // Where each node was written is worked out on the first edit only (the tree is still as parsed then):
+        // documents that are only read — the hook, an already complete domain — pay for one depth pass and no more.
+        var source = new SourceDocument(text, doc);
+        doc.AddAnnotation(source);
+        doc.Changing += source.BeforeFirstChange;
         return doc;
     }
 

@@ -19,6 +19,7 @@ public static class SourceXmlWriter
         {
             return LibvirtXmlWriter.Write(doc);
         }
+        if (!source.Edited) return source.Text;
         var sb = new StringBuilder(source.Text.Length + 1024);
         sb.Append(source.Text, 0, source.RootStart);
         new Writer(sb, source).Element(root);

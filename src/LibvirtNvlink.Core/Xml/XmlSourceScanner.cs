@@ -8,11 +8,18 @@ namespace LibvirtNvlink.Xml;
 /// </summary>
 internal static class XmlSourceScanner
 {
+    /// <summary>Only the depth check: the same pass, recording nothing (no allocation).</summary>
     /// <exception cref="XmlDepthException">Elements nest deeper than <see cref="SafeXml.MaxDepth"/>.</exception>
-    public static XmlSourceScan? Scan(string text)
+    public static void CheckDepth(string text) => Scan(text, record: false);
+
+    /// <exception cref="XmlDepthException">Elements nest deeper than <see cref="SafeXml.MaxDepth"/>.</exception>
+    public static XmlSourceScan? Scan(string text) => Scan(text, record: true);
+
+    private static XmlSourceScan? Scan(string text, bool record)
     {
-        var tokens = new List<XmlToken>();
-        var attributes = new List<XmlAttributeToken>();
+        var tokens = record ? new List<XmlToken>() : null;
+        var attributes = record ? new List<XmlAttributeToken>() : null;
+        var attributeCount = 0;
         var quote = '\0';
         var pos = 0;
         var n = text.Length;
@@ -39,7 +46,7 @@ internal static class XmlSourceScanner
             {
                 var lt = text.IndexOf('<', pos);
                 if (lt < 0) return null;
-                tokens.Add(new XmlToken(XmlTokenKind.Text, start, lt));
+                tokens?.Add(new XmlToken(XmlTokenKind.Text, start, lt));
                 pos = lt;
                 continue;
             }
@@ -47,33 +54,33 @@ internal static class XmlSourceScanner
             {
                 pos = After(text, pos + 2, ">");
                 if (pos < 0) return null;
-                tokens.Add(new XmlToken(XmlTokenKind.EndTag, start, pos));
+                tokens?.Add(new XmlToken(XmlTokenKind.EndTag, start, pos));
                 depth--;
             }
             else if (At(text, pos, "<!--"))
             {
                 pos = After(text, pos + 4, "-->");
                 if (pos < 0) return null;
-                tokens.Add(new XmlToken(XmlTokenKind.Comment, start, pos));
+                tokens?.Add(new XmlToken(XmlTokenKind.Comment, start, pos));
             }
             else if (At(text, pos, "<![CDATA["))
             {
                 pos = After(text, pos + 9, "]]>");
                 if (pos < 0) return null;
-                tokens.Add(new XmlToken(XmlTokenKind.CData, start, pos));
+                tokens?.Add(new XmlToken(XmlTokenKind.CData, start, pos));
             }
             else if (At(text, pos, "<?"))
             {
                 pos = After(text, pos + 2, "?>");
                 if (pos < 0) return null;
-                tokens.Add(new XmlToken(XmlTokenKind.ProcessingInstruction, start, pos));
+                tokens?.Add(new XmlToken(XmlTokenKind.ProcessingInstruction, start, pos));
             }
             else
             {
                 pos++;
                 while (pos < n && !IsSpace(text[pos]) && text[pos] != '/' && text[pos] != '>') pos++;
                 var nameEnd = pos;
-                var first = attributes.Count;
+                var first = attributeCount;
                 int tail;
                 while (true)
                 {
@@ -94,17 +101,19 @@ internal static class XmlSourceScanner
                     var close = text.IndexOf(q, pos + 1);
                     if (close < 0) return null;
                     pos = close + 1;
-                    attributes.Add(new XmlAttributeToken(tail, nameStart, attrNameEnd, pos, q));
+                    attributes?.Add(new XmlAttributeToken(tail, nameStart, attrNameEnd, pos, q));
+                    attributeCount++;
                 }
                 var selfClosing = text[pos] == '/';
                 if (selfClosing && (pos + 1 >= n || text[pos + 1] != '>')) return null;
                 pos += selfClosing ? 2 : 1;
-                tokens.Add(new XmlToken(XmlTokenKind.StartTag, start, pos, nameEnd, tail, selfClosing, first, attributes.Count - first));
+                tokens?.Add(new XmlToken(XmlTokenKind.StartTag, start, pos, nameEnd, tail, selfClosing, first, attributeCount - first));
                 if (!selfClosing && ++depth > SafeXml.MaxDepth) throw new XmlDepthException(SafeXml.MaxDepth, LineAt(text, start));
             }
         }
         while (depth > 0);
 
+        if (tokens is null || attributes is null) return null;
         // The root's own line ending: a declaration or comment before it may have been added by another tool.
         var nl = text.IndexOf('\n', rootStart, pos - rootStart);
         var newLine = nl > rootStart && text[nl - 1] == '\r' ? "\r\n" : "\n";
