@@ -212,7 +212,7 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
             Log(hook, $"cannot verify the locked-memory limit: no pid in {pidFile}");
             return Ok;
         }
-        var actual = PlatformReader.MaxLockedMemory(pid);
+        var actual = PlatformReader.MaxLockedMemory(env.Host, pid);
         var topology = HostDiscovery.Discover(env.Host, PciIds.IsOfInterest, _ids);
         var target = PreflightFactsReader.TargetFromCache(PlatformReader.ReadLibvirtCache(env.LibvirtCapabilityCache, domain.Emulator).LibvirtNumber);
         var required = MemlockCalculator.Nv2Requirement(domain, new TopologyPciFacts(topology), target.Version);
@@ -262,7 +262,7 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
             .Where(a => a.Hostdev.Managed != "yes" && a.Gpu.Driver is null or "vfio-pci").Select(a => a.Gpu).ToList();
         foreach (var gpu in grace)
         {
-            using var groupLock = GroupLock.Acquire(env.LockDirectory, gpu.IommuGroup ?? -1);
+            using var groupLock = GroupLock.Acquire(env.LockDirectory, gpu.IommuGroup, gpu.Address);
             binder.Bind(hook.Domain, [gpu.Address], _ => gpu.Driver, GraceGpu.VariantDriver);
             bound.Add(gpu.Address);
             Log(hook, $"bound {gpu.Address} to {GraceGpu.VariantDriver} (managed='no', bind-managed-no enabled)");
@@ -270,9 +270,9 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
         var candidates = Nv2Preflight.Nv2Hostdevs(domain, topology)
             .Where(h => h.Managed != "yes" && topology.Devices.TryGetValue(h.Source, out var d) && d.Driver != "vfio-pci")
             .Select(h => h.Source).ToList();
-        foreach (var group in candidates.GroupBy(a => topology.IommuGroupOf(a) ?? -1))
+        foreach (var group in candidates.GroupBy(a => GroupLock.KeyOf(topology.IommuGroupOf(a), a)))
         {
-            using var groupLock = GroupLock.Acquire(env.LockDirectory, group.Key);
+            using var groupLock = GroupLock.Acquire(env.LockDirectory, group.Key.Group, group.First());
             binder.BindToVfio(hook.Domain, [.. group], a => topology.Devices[a].Driver);
             bound.UnionWith(group);
             Log(hook, $"bound {string.Join(", ", group)} to vfio-pci (managed='no', bind-managed-no enabled)");

@@ -65,9 +65,9 @@ public sealed class DriverBinder(HostRoot root, string stateDirectory, string lo
     {
         var record = Load(domain);
         if (record is null) return [];
-        foreach (var group in record.Changes.GroupBy(c => PciSysfsReader.IommuGroup(root, c.Device)).OrderBy(g => g.Key ?? -1))
+        foreach (var group in record.Changes.GroupBy(c => GroupLock.KeyOf(PciSysfsReader.IommuGroup(root, c.Device), c.Device)).OrderBy(g => g.Key.Group ?? -1))
         {
-            using var groupLock = group.Key is { } number ? GroupLock.Acquire(lockDirectory, number) : null;
+            using var groupLock = GroupLock.Acquire(lockDirectory, group.Key.Group, group.First().Device);
             foreach (var c in group)
             {
                 var dev = $"/sys/bus/pci/devices/{c.Device}";

@@ -1,5 +1,6 @@
 using System.Globalization;
 using LibvirtNvlink.HostAccess.Interop;
+using LibvirtNvlink.Pci;
 
 namespace LibvirtNvlink.HostAccess;
 
@@ -18,11 +19,26 @@ public sealed class GroupLock : IDisposable
     public static string PathFor(string lockDirectory, int group) =>
         Path.Combine(lockDirectory, $"iommu-group-{group.ToString(CultureInfo.InvariantCulture)}.lock");
 
+    /// <summary>
+    /// Where the lock of a device without an IOMMU group lives: such devices share no group, so each has a lock of its
+    /// own (one shared "group -1" lock would make unrelated devices wait on each other).
+    /// </summary>
+    public static string PathFor(string lockDirectory, PciAddress device) => Path.Combine(lockDirectory, $"device-{device}.lock");
+
+    /// <summary>Devices sharing this key share a lock: their IOMMU group, or the device itself when it has none.</summary>
+    public static (int? Group, PciAddress? Alone) KeyOf(int? group, PciAddress device) => (group, group is null ? device : null);
+
+    /// <summary>The lock for <paramref name="device"/>: its IOMMU group's, or its own when it has no group.</summary>
     /// <exception cref="UntrustedFileException">The lock directory or file is not root's alone (or is a symlink).</exception>
-    public static GroupLock Acquire(string lockDirectory, int group)
+    public static GroupLock Acquire(string lockDirectory, int? group, PciAddress device) =>
+        AcquireAt(lockDirectory, group is { } g ? PathFor(lockDirectory, g) : PathFor(lockDirectory, device));
+
+    /// <exception cref="UntrustedFileException">The lock directory or file is not root's alone (or is a symlink).</exception>
+    public static GroupLock Acquire(string lockDirectory, int group) => AcquireAt(lockDirectory, PathFor(lockDirectory, group));
+
+    private static GroupLock AcquireAt(string lockDirectory, string path)
     {
         TrustedFiles.EnsureDirectory(lockDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var path = PathFor(lockDirectory, group);
         var fd = TrustedFiles.OpenLockFile(path);
         try
         {

@@ -125,11 +125,12 @@ public static class PlatformReader
     }
 
     /// <summary>The soft "Max locked memory" of a process from /proc/PID/limits: bytes, ulong.MaxValue for unlimited.</summary>
-    public static ulong? MaxLockedMemory(int pid)
+    public static ulong? MaxLockedMemory(HostRoot root, int pid)
     {
         string? text;
-        // Not File.ReadAllText: that takes a shared flock, and anyone may hold an exclusive one on this file.
-        try { text = Interop.LibcInterop.ReadSmallFile($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/limits", HostRoot.MaxFileBytes) is { } b ? Encoding.UTF8.GetString(b) : null; }
+        // Through the root like every host read (a simulated host's /proc in tests), and not File.ReadAllText: that
+        // takes a shared flock, and anyone may hold an exclusive one on this file.
+        try { text = root.ReadBytes($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/limits") is { } b ? Encoding.UTF8.GetString(b) : null; }
         catch (IOException) { return null; }
         if (text is null) return null;
         return ParseMaxLockedMemory(text);

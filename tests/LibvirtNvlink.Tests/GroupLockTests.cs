@@ -1,5 +1,6 @@
 using System.Globalization;
 using LibvirtNvlink.HostAccess;
+using LibvirtNvlink.Pci;
 
 namespace LibvirtNvlink.Tests;
 
@@ -87,6 +88,20 @@ public sealed class GroupLockTests : IDisposable
         using var ten = GroupLock.Acquire(_dir.Path, 10);
         using var eleven = new Contender(_dir.Path, 11);
         Assert.True(eleven.GrantedWithin(Generous));
+    }
+
+    [Fact]
+    public async Task Devices_without_an_IOMMU_group_each_have_a_lock_of_their_own()
+    {
+        var a = PciAddress.Parse("0004:04:00.0");
+        var b = PciAddress.Parse("0004:05:00.0");
+        Assert.NotEqual(GroupLock.PathFor(_dir.Path, a), GroupLock.PathFor(_dir.Path, b));
+        using var first = GroupLock.Acquire(_dir.Path, null, a);
+        // A second open file description of a shared lock file would block here until 'first' is released.
+        var second = Task.Run(() => GroupLock.Acquire(_dir.Path, null, b), TestContext.Current.CancellationToken);
+        Assert.True(await Task.WhenAny(second, Task.Delay(Generous, TestContext.Current.CancellationToken)) == second,
+            "a device without an IOMMU group waited on another device's lock");
+        (await second).Dispose();
     }
 
     private Contender AcquireThenContend(int group, out GroupLock first)

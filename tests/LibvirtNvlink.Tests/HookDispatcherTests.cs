@@ -185,14 +185,30 @@ public class HookDispatcherTests
     }
 
     [Fact]
-    public void Started_reads_the_QEMU_process_limit_and_logs_it()
+    public void Started_reads_the_QEMU_process_limit_from_the_hosts_proc_and_logs_it()
+    {
+        var root = SimulatedHosts.Fresh(BuiltInLayouts.Witherspoon6Gpu);
+        Directory.CreateDirectory(Path.Combine(root, "proc/4243"));
+        File.WriteAllText(Path.Combine(root, "proc/4243/limits"),
+            "Limit                     Soft Limit           Hard Limit           Units     \n" +
+            "Max locked memory         65536                65536                bytes     \n");
+        var h = new HookHarness(root);
+        File.WriteAllText(Path.Combine(h.RunDir, "gpu1.pid"), "4243\n");
+        var r = h.Run(Golden("gpu1-write-out.xml"), "gpu1", "started", "begin", "-");
+        Assert.Equal(0, r.ExitCode);
+        // The simulated QEMU's limit, not the test runner's own.
+        Assert.Contains("QEMU pid 4243 Max locked memory 65536 bytes", r.Log, StringComparison.Ordinal);
+        Assert.Contains("requirement 619037327360 bytes", r.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Started_without_the_process_in_the_hosts_proc_says_it_cannot_read_the_limit()
     {
         var h = On(BuiltInLayouts.Witherspoon6Gpu);
         File.WriteAllText(Path.Combine(h.RunDir, "gpu1.pid"), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var r = h.Run(Golden("gpu1-write-out.xml"), "gpu1", "started", "begin", "-");
         Assert.Equal(0, r.ExitCode);
-        Assert.Contains($"QEMU pid {Environment.ProcessId} ", r.Log, StringComparison.Ordinal);
-        Assert.Contains("requirement 619037327360 bytes", r.Log, StringComparison.Ordinal);
+        Assert.Contains($"cannot read /proc/{Environment.ProcessId}/limits", r.Log, StringComparison.Ordinal);
     }
 
     [Fact]
