@@ -15,7 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A private libvirtd (see docs/real-libvirt-here.md in the shared notes): its own /etc, /run, /var/lib, /var/log.
+# A private libvirtd, set up like the integration tests' PrivateLibvirtd: its own /etc, /run, /var/lib, /var/log.
 mkdir -p "$work"/{etc,run,lib/qemu,log/qemu,cache/qemu} /var/run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt /etc/libvirt
 cat >"$work/etc/qemu.conf" <<'CONF'
 user = "root"
