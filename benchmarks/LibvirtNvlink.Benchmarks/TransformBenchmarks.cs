@@ -1,8 +1,8 @@
 using BenchmarkDotNet.Attributes;
-using LibvirtNvlink.Domain;
 using LibvirtNvlink.HostAccess;
 using LibvirtNvlink.Topology;
 using LibvirtNvlink.Transform;
+using LibvirtNvlink.Versions;
 
 namespace LibvirtNvlink.Benchmarks;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using LibvirtNvlink.Config;
 using LibvirtNvlink.Domain;
+using LibvirtNvlink.HookProtocol;
 using LibvirtNvlink.HostAccess;
 using LibvirtNvlink.HostAccess.Vfio;
 using LibvirtNvlink.Memlock;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LibvirtNvlink.Config;
+using LibvirtNvlink.HookProtocol;
 
 namespace LibvirtNvlink.Hook;
 

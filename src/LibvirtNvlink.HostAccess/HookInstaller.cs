@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using LibvirtNvlink.Domain;
+using LibvirtNvlink.Versions;
 
 namespace LibvirtNvlink.HostAccess;
 

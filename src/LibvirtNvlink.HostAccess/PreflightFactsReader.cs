@@ -4,6 +4,7 @@ using LibvirtNvlink.Pci;
 using LibvirtNvlink.Preflight;
 using LibvirtNvlink.Topology;
 using LibvirtNvlink.Transform;
+using LibvirtNvlink.Versions;
 using LibvirtNvlink.Vfio;
 
 namespace LibvirtNvlink.HostAccess;

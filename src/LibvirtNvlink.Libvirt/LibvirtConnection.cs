@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
-using LibvirtNvlink.Domain;
 using LibvirtNvlink.Libvirt.Interop;
+using LibvirtNvlink.Versions;
 
 namespace LibvirtNvlink.Libvirt;
 

@@ -1,5 +1,5 @@
-using LibvirtNvlink.Domain;
 using LibvirtNvlink.Libvirt.Interop;
+using LibvirtNvlink.Versions;
 
 namespace LibvirtNvlink.Libvirt;
 

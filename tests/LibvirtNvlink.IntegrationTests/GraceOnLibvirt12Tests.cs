@@ -4,6 +4,7 @@ using LibvirtNvlink.Pci;
 using LibvirtNvlink.Tests;
 using LibvirtNvlink.Topology;
 using LibvirtNvlink.Transform;
+using LibvirtNvlink.Versions;
 
 namespace LibvirtNvlink.IntegrationTests;
 
@@ -112,7 +113,7 @@ public class GraceOnLibvirt12Tests(SidLibvirtd libvirtd)
         }
 
         // The 64-bit window holds every GPU's 64-bit BARs, where QEMU has the property.
-        if (c.Qemu is { } q && q.CompareTo(Domain.VersionThresholds.QemuHighmemMmioSize) >= 0)
+        if (c.Qemu is { } q && q.CompareTo(Versions.VersionThresholds.QemuHighmemMmioSize) >= 0)
         {
             Assert.NotNull(qemu.HighmemMmioSize);
             var window = QemuCommandLine.ParseQemuSize(qemu.HighmemMmioSize);
@@ -150,7 +151,7 @@ public class GraceOnLibvirt12Tests(SidLibvirtd libvirtd)
                         Assert.True(reference.Distance(x, y) == other.Distance(x, y), $"{a.Name} and {b.Name} differ on {x}→{y}");
                     }
                 }
-                if (a.Qemu?.CompareTo(Domain.VersionThresholds.QemuHighmemMmioSize) >= 0 && b.Qemu?.CompareTo(Domain.VersionThresholds.QemuHighmemMmioSize) >= 0)
+                if (a.Qemu?.CompareTo(Versions.VersionThresholds.QemuHighmemMmioSize) >= 0 && b.Qemu?.CompareTo(Versions.VersionThresholds.QemuHighmemMmioSize) >= 0)
                 {
                     Assert.Equal(reference.HighmemMmioSize, other.HighmemMmioSize);
                 }
@@ -173,9 +174,9 @@ public class GraceOnLibvirt12Tests(SidLibvirtd libvirtd)
         var library = System.Text.RegularExpressions.Regex.Match(version.Stdout, @"Running against daemon: (\S+)");
         Assert.True(running.Success && library.Success, version.Output);
         var q = (Int(running.Groups[1].Value), Int(running.Groups[2].Value));
-        Assert.True(q.CompareTo(Domain.VersionThresholds.QemuGenericInitiator) >= 0 && q.CompareTo(Domain.VersionThresholds.QemuHighmemMmioSize) >= 0);
-        Assert.Equal(false, Domain.TargetQemu.SwapsGiDeviceHandle(q, Int(running.Groups[3].Value)));
-        Assert.True(Domain.LibvirtVersion.TryParse(library.Groups[1].Value, out var daemon) && daemon >= VersionThresholds.LibvirtAcpiNodeset, version.Output);
+        Assert.True(q.CompareTo(Versions.VersionThresholds.QemuGenericInitiator) >= 0 && q.CompareTo(Versions.VersionThresholds.QemuHighmemMmioSize) >= 0);
+        Assert.Equal(false, Versions.TargetQemu.SwapsGiDeviceHandle(q, Int(running.Groups[3].Value)));
+        Assert.True(Versions.LibvirtVersion.TryParse(library.Groups[1].Value, out var daemon) && daemon >= VersionThresholds.LibvirtAcpiNodeset, version.Output);
 
         // The releases that brought what the gates stand for, from the NEWS file libvirt ships.
         var news = libvirtd.Tool("/bin/sh", ["-c", "zcat /usr/share/doc/libvirt-common/NEWS.gz"]);
@@ -185,14 +186,14 @@ public class GraceOnLibvirt12Tests(SidLibvirtd libvirtd)
     }
 
     /// <summary>The release whose NEWS section (headed "vX.Y.Z (date)") first mentions <paramref name="text"/>, reading oldest last.</summary>
-    private static Domain.LibvirtVersion? ReleaseMentioning(string news, string text)
+    private static Versions.LibvirtVersion? ReleaseMentioning(string news, string text)
     {
-        Domain.LibvirtVersion? release = null;
-        Domain.LibvirtVersion? found = null;
+        Versions.LibvirtVersion? release = null;
+        Versions.LibvirtVersion? found = null;
         foreach (var line in news.Split('\n'))
         {
             var head = System.Text.RegularExpressions.Regex.Match(line, @"^v(\d+\.\d+\.\d+) \(");
-            if (head.Success && Domain.LibvirtVersion.TryParse(head.Groups[1].Value, out var v)) release = v;
+            if (head.Success && Versions.LibvirtVersion.TryParse(head.Groups[1].Value, out var v)) release = v;
             if (line.Contains(text, StringComparison.Ordinal)) found = release;
         }
         return found;

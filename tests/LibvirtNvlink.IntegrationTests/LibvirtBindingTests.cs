@@ -12,7 +12,7 @@ public class LibvirtBindingTests
     {
         Require();
         using var c = LibvirtConnection.OpenOnce("test:///default", readOnly: false);
-        Assert.True(c.LibraryVersionOfDaemon() >= new Domain.LibvirtVersion(5, 0, 0));
+        Assert.True(c.LibraryVersionOfDaemon() >= new Versions.LibvirtVersion(5, 0, 0));
         Assert.NotEmpty(c.Hostname());
         var test = Assert.Single(c.ListDefinedDomains(), d => d.Name == "test");
         Assert.True(test.IsActive);

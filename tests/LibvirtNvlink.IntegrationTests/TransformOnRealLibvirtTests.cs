@@ -98,7 +98,7 @@ public class TransformOnRealLibvirtTests(PlainLibvirtd installed, SidLibvirtd si
     }
 
     public static TheoryData<string> GraceCommandlineOutputs() =>
-        [.. GoldenCase.All().Where(c => c.Name.StartsWith("grace-", StringComparison.Ordinal) && c.Libvirt < Domain.VersionThresholds.LibvirtAcpiNodeset).Select(c => c.Name)];
+        [.. GoldenCase.All().Where(c => c.Name.StartsWith("grace-", StringComparison.Ordinal) && c.Libvirt < Versions.VersionThresholds.LibvirtAcpiNodeset).Select(c => c.Name)];
 
     [Theory]
     [MemberData(nameof(GraceCommandlineOutputs))]
@@ -142,7 +142,7 @@ public class TransformOnRealLibvirtTests(PlainLibvirtd installed, SidLibvirtd si
         Assert.True(expectedNodes >= 8);
         // Memory-less means no memdev: libvirt 9.0 would have given a <cell memory='0'> a zero-sized backend.
         Assert.DoesNotContain(argv, a => a.Contains("\"size\":0", StringComparison.Ordinal));
-        if (c.Qemu is { } q && q.CompareTo(Domain.VersionThresholds.QemuHighmemMmioSize) >= 0)
+        if (c.Qemu is { } q && q.CompareTo(Versions.VersionThresholds.QemuHighmemMmioSize) >= 0)
         {
             Assert.Contains("highmem-mmio-size=2T", argv);
         }
@@ -159,7 +159,7 @@ public class TransformOnRealLibvirtTests(PlainLibvirtd installed, SidLibvirtd si
         using var c = Libvirt.LibvirtConnection.OpenOnce(libvirtd.Uri, readOnly: true);
         Assert.Equal((int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture),
                       int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)),
-            Domain.TargetQemu.FromNumber(c.HypervisorVersionNumber()));
+            Versions.TargetQemu.FromNumber(c.HypervisorVersionNumber()));
     }
 
     [Fact]

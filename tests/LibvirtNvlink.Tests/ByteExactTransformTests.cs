@@ -1,6 +1,7 @@
 using LibvirtNvlink.Domain;
 using LibvirtNvlink.Simulation;
 using LibvirtNvlink.Transform;
+using LibvirtNvlink.Versions;
 using LibvirtNvlink.Xml;
 
 namespace LibvirtNvlink.Tests;

@@ -1,6 +1,6 @@
-using LibvirtNvlink.Domain;
 using LibvirtNvlink.Simulation;
 using LibvirtNvlink.Transform;
+using LibvirtNvlink.Versions;
 
 namespace LibvirtNvlink.Tests;
 

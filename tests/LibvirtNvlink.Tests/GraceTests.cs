@@ -5,6 +5,7 @@ using LibvirtNvlink.Preflight;
 using LibvirtNvlink.Simulation;
 using LibvirtNvlink.Topology;
 using LibvirtNvlink.Transform;
+using LibvirtNvlink.Versions;
 using LibvirtNvlink.Vfio;
 
 namespace LibvirtNvlink.Tests;
@@ -488,7 +489,7 @@ public class GraceTests
 /// <summary>explain's notes for Grace GPUs: when iommufd makes the BARs count against the limit.</summary>
 public class GraceMemlockNotesTests
 {
-    private static readonly Domain.LibvirtVersion Libvirt = new(9, 0, 0);
+    private static readonly Versions.LibvirtVersion Libvirt = new(9, 0, 0);
 
     private static IReadOnlyList<string> Notes(string driver)
     {

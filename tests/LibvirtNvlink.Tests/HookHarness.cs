@@ -1,4 +1,5 @@
 using LibvirtNvlink.Hook;
+using LibvirtNvlink.HookProtocol;
 using LibvirtNvlink.HostAccess;
 
 namespace LibvirtNvlink.Tests;

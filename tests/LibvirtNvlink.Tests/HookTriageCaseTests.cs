@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 using LibvirtNvlink.Hook;
+using LibvirtNvlink.HookProtocol;
 using LibvirtNvlink.HostAccess;
 using LibvirtNvlink.Pci;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using LibvirtNvlink.Domain;
 using LibvirtNvlink.HostAccess;
+using LibvirtNvlink.Versions;
 
 namespace LibvirtNvlink.Tests;
 

@@ -1,6 +1,7 @@
 using LibvirtNvlink.Domain;
 using LibvirtNvlink.Memlock;
 using LibvirtNvlink.Pci;
+using LibvirtNvlink.Versions;
 
 namespace LibvirtNvlink.Tests;
 

@@ -3,6 +3,7 @@ using LibvirtNvlink.Pci;
 using LibvirtNvlink.Preflight;
 using LibvirtNvlink.Simulation;
 using LibvirtNvlink.Transform;
+using LibvirtNvlink.Versions;
 
 namespace LibvirtNvlink.Tests;
 

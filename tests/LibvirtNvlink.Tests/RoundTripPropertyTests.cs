@@ -4,6 +4,7 @@ using CsCheck;
 using LibvirtNvlink.Domain;
 using LibvirtNvlink.Simulation;
 using LibvirtNvlink.Transform;
+using LibvirtNvlink.Versions;
 
 namespace LibvirtNvlink.Tests;
 

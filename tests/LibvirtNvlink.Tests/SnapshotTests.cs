@@ -7,6 +7,7 @@ using LibvirtNvlink.Preflight;
 using LibvirtNvlink.Simulation;
 using LibvirtNvlink.Snapshot;
 using LibvirtNvlink.Topology;
+using LibvirtNvlink.Versions;
 using LibvirtNvlink.Vfio;
 using ZstdSharp;
 

@@ -4,6 +4,7 @@ using LibvirtNvlink.Preflight;
 using LibvirtNvlink.Simulation;
 using LibvirtNvlink.Topology;
 using LibvirtNvlink.Transform;
+using LibvirtNvlink.Versions;
 
 namespace LibvirtNvlink.Tests;
 

@@ -2,6 +2,7 @@ using System.Xml.Linq;
 using LibvirtNvlink.Domain;
 using LibvirtNvlink.Simulation;
 using LibvirtNvlink.Transform;
+using LibvirtNvlink.Versions;
 
 namespace LibvirtNvlink.Tests;
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using LibvirtNvlink.Domain;
 using LibvirtNvlink.HostAccess;
 using LibvirtNvlink.Libvirt;
+using LibvirtNvlink.Versions;
 
 namespace LibvirtNvlink.Cli.Commands;
 

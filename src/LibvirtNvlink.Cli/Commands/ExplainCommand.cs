@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using LibvirtNvlink.Domain;
 using LibvirtNvlink.Memlock;
+using LibvirtNvlink.Versions;
 using LibvirtNvlink.Xml;
 
 namespace LibvirtNvlink.Cli.Commands;

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using LibvirtNvlink.Domain;
 using LibvirtNvlink.HostAccess;
 
 namespace LibvirtNvlink.Cli.Commands;

@@ -4,6 +4,7 @@ using LibvirtNvlink.Domain;
 using LibvirtNvlink.HostAccess;
 using LibvirtNvlink.Libvirt;
 using LibvirtNvlink.Transform;
+using LibvirtNvlink.Versions;
 
 namespace LibvirtNvlink.Cli.Commands;
 

@@ -1,3 +1,5 @@
+using LibvirtNvlink.Versions;
+
 namespace LibvirtNvlink.Domain;
 
 /// <summary>

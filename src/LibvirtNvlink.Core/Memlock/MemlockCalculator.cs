@@ -1,5 +1,6 @@
 using System.Globalization;
 using LibvirtNvlink.Domain;
+using LibvirtNvlink.Versions;
 
 namespace LibvirtNvlink.Memlock;
 

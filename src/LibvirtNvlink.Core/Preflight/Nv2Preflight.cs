@@ -3,6 +3,7 @@ using LibvirtNvlink.Domain;
 using LibvirtNvlink.Memlock;
 using LibvirtNvlink.Pci;
 using LibvirtNvlink.Topology;
+using LibvirtNvlink.Versions;
 using LibvirtNvlink.Vfio;
 
 namespace LibvirtNvlink.Preflight;

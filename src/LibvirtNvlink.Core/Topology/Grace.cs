@@ -1,6 +1,6 @@
 using System.Globalization;
-using LibvirtNvlink.Domain;
 using LibvirtNvlink.Pci;
+using LibvirtNvlink.Versions;
 
 namespace LibvirtNvlink.Topology;
 

@@ -3,6 +3,7 @@ using System.Xml.Linq;
 using LibvirtNvlink.Domain;
 using LibvirtNvlink.Pci;
 using LibvirtNvlink.Topology;
+using LibvirtNvlink.Versions;
 using LibvirtNvlink.Xml;
 
 namespace LibvirtNvlink.Transform;

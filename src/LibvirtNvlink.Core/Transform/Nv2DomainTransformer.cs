@@ -4,6 +4,7 @@ using LibvirtNvlink.Domain;
 using LibvirtNvlink.Memlock;
 using LibvirtNvlink.Pci;
 using LibvirtNvlink.Topology;
+using LibvirtNvlink.Versions;
 using LibvirtNvlink.Xml;
 
 namespace LibvirtNvlink.Transform;

@@ -1,4 +1,4 @@
-using LibvirtNvlink.Domain;
+using LibvirtNvlink.Versions;
 
 namespace LibvirtNvlink.Transform;
 

@@ -1,6 +1,6 @@
 using LibvirtNvlink.Pci;
 
-namespace LibvirtNvlink.Hook;
+namespace LibvirtNvlink.HookProtocol;
 
 /// <summary>
 /// The hook's first decision, made without an XML parser or the configuration: does this invocation need a closer

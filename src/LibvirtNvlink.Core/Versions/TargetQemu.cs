@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace LibvirtNvlink.Domain;
+namespace LibvirtNvlink.Versions;
 
 /// <summary>
 /// Which QEMU will run the domain, and how we know: --qemu-version, the hypervisor version libvirt reports

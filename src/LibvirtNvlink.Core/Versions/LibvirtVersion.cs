@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace LibvirtNvlink.Domain;
+namespace LibvirtNvlink.Versions;
 
 /// <summary>A libvirt release, comparable; libvirt encodes it as major * 1,000,000 + minor * 1,000 + micro.</summary>
 public readonly record struct LibvirtVersion(int Major, int Minor, int Micro) : IComparable<LibvirtVersion>
@@ -42,14 +42,4 @@ public readonly record struct LibvirtVersion(int Major, int Minor, int Micro) : 
     public static bool operator >=(LibvirtVersion a, LibvirtVersion b) => a.CompareTo(b) >= 0;
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Major}.{Minor}.{Micro}");
-}
-
-/// <summary>Which libvirt the computation targets, and how we know.</summary>
-public sealed record TargetLibvirt(LibvirtVersion Version, string Source)
-{
-    public const string FromOption = "--libvirt-version";
-    public const string FromHost = "libvirt on this host";
-    public const string FromAssumption = "assumed (no libvirt found)";
-
-    public bool IsKnown => Source != FromAssumption;
 }

@@ -1,4 +1,4 @@
-namespace LibvirtNvlink.Domain;
+namespace LibvirtNvlink.Versions;
 
 /// <summary>
 /// Every libvirt, QEMU, kernel and machine-type version a rule of ours depends on, each next to where upstream

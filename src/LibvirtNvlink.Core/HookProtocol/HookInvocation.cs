@@ -1,4 +1,4 @@
-namespace LibvirtNvlink.Hook;
+namespace LibvirtNvlink.HookProtocol;
 
 /// <summary>
 /// libvirt's qemu hook arguments: NAME OP SUBOP EXTRA (src/util/virhook.c). EXTRA is "-", or since libvirt 10.5
