@@ -51,7 +51,7 @@ public class GraceGuestBootTests(SidLibvirtd libvirtd, ITestOutputHelper output)
 
     /// <summary>
     /// The 4-GPU GB200 tray's golden output: 2 CPU nodes and 32 GPU nodes, more than Debian's arm64 kernels allow (a
-    /// 16-node guest keeps nodes 0–15 and loses the third and fourth GPU's), so the guest runs the kernel
+    /// 16-node guest keeps nodes 0–15 and loses the third and fourth GPUs' nodes), so the guest runs the kernel
     /// scripts/guest-kernel.sh builds with CONFIG_NODES_SHIFT=6.
     /// </summary>
     [Fact]
