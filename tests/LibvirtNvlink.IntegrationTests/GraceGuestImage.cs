@@ -4,10 +4,11 @@ using System.Text;
 namespace LibvirtNvlink.IntegrationTests;
 
 /// <summary>
-/// What a TCG aarch64 guest boots to report its NUMA layout: Debian unstable's arm64 cloud kernel, and an initramfs
-/// of a static busybox whose /init prints, on the serial console, the node masks, every node's CPUs, memory and
-/// distances, the guest's SRAT (hex) and its PCI devices, then powers off. Built once and cached on the machine under
-/// /var/cache/libvirt-nvlink/guest/KEY, KEY hashing the kernel, busybox and /init.
+/// What a TCG aarch64 guest boots to report its NUMA layout: an arm64 kernel (Debian unstable's cloud kernel, or one
+/// built for 64 NUMA nodes by scripts/guest-kernel.sh), and an initramfs of a static busybox whose /init prints, on the
+/// serial console, the node masks, every node's CPUs, memory and distances, the guest's SRAT (hex) and its PCI devices,
+/// then powers off. Built once and cached on the machine under /var/cache/libvirt-nvlink/guest/KEY, KEY hashing the
+/// kernel, busybox and /init.
 /// </summary>
 public static class GraceGuestImage
 {
@@ -36,19 +37,47 @@ public static class GraceGuestImage
 
         """;
 
-    private static readonly Lazy<Files> Built = new(Build);
+    private static readonly Lazy<Files> DebianKernel = new(BuildWithDebiansKernel);
 
-    public static Files Get() => Built.Value;
+    private static readonly Lazy<Files> ManyNodesKernel = new(BuildWithManyNodesKernel);
 
-    private static Files Build()
+    /// <summary>Debian unstable's arm64 cloud kernel: what a Grace guest runs, but built for 16 NUMA nodes.</summary>
+    public static Files Get() => DebianKernel.Value;
+
+    /// <summary>
+    /// The kernel scripts/guest-kernel.sh builds from Debian's linux-source-6.1 with CONFIG_NODES_SHIFT=6, for layouts
+    /// with more than 16 nodes (the 4-GPU GB200 tray's has 34).
+    /// </summary>
+    public static Files WithManyNodes() => ManyNodesKernel.Value;
+
+    private static Files BuildWithDebiansKernel()
     {
         var root = DebianRoot.SidArm64Guest;
         if (!root.Available) return new(null, null, root.Reason);
         var modules = Path.Combine(root.Path!, "usr", "lib", "modules");
         var kernel = Directory.Exists(modules) ? Directory.EnumerateFiles(modules, "vmlinuz", SearchOption.AllDirectories).Order(StringComparer.Ordinal).LastOrDefault() : null;
-        var busybox = Path.Combine(root.Path!, "usr", "bin", "busybox");
-        if (kernel is null || !File.Exists(busybox)) return new(null, null, $"an arm64 kernel and busybox in {root.Reason} (found kernel {kernel ?? "none"})");
-        var shift = File.ReadLines(Path.Combine(Path.GetDirectoryName(kernel)!, "config"))
+        if (kernel is null) return new(null, null, $"an arm64 kernel in {root.Reason} (none found)");
+        return Assemble(kernel, Path.Combine(Path.GetDirectoryName(kernel)!, "config"));
+    }
+
+    private static Files BuildWithManyNodesKernel()
+    {
+        if (!Processes.IsRoot) return new(null, null, "an arm64 guest kernel with 64 NUMA nodes (scripts/guest-kernel.sh needs root)");
+        // A first build unpacks the kernel source and compiles a tinyconfig kernel: minutes on two busy cores.
+        var r = Processes.Run(Path.Combine(Tests.CliRunner.RepoRoot, "scripts", "guest-kernel.sh"), [], timeoutSeconds: 3600);
+        var kernel = r.Stdout.Trim();
+        return r.ExitCode == 0 && File.Exists(kernel)
+            ? Assemble(kernel, Path.Combine(Path.GetDirectoryName(kernel)!, "config"))
+            : new(null, null, $"an arm64 guest kernel with 64 NUMA nodes (scripts/guest-kernel.sh failed: {r.Stderr.Trim()})");
+    }
+
+    /// <summary>The kernel and an initramfs of busybox and /init, cached by the content of all three.</summary>
+    private static Files Assemble(string kernel, string kernelConfig)
+    {
+        var root = DebianRoot.SidArm64Guest;
+        var busybox = root.Available ? Path.Combine(root.Path!, "usr", "bin", "busybox") : null;
+        if (busybox is null || !File.Exists(busybox)) return new(null, null, $"a static busybox in {root.Reason}");
+        var shift = File.ReadLines(kernelConfig)
             .Where(l => l.StartsWith("CONFIG_NODES_SHIFT=", StringComparison.Ordinal)).Select(l => int.Parse(l["CONFIG_NODES_SHIFT=".Length..], System.Globalization.CultureInfo.InvariantCulture))
             .DefaultIfEmpty(0).First();
 
