@@ -58,7 +58,7 @@ public static class SafeXml
             using var reader = XmlReader.Create(sr, settings);
             return XDocument.Load(reader, LoadOptions.PreserveWhitespace);
         }
-        catch (XmlException e) when (e.Message.Contains("DTD", StringComparison.OrdinalIgnoreCase))
+        catch (XmlException e) when (PrologDeclaresDtd(text))
         {
             throw new DomainXmlException($"{what}: refusing XML with a DTD or entity declarations (never resolved): {e.Message}", e);
         }
@@ -66,5 +66,39 @@ public static class SafeXml
         {
             throw new DomainXmlException($"{what} is not well-formed XML: {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// Whether the prolog (what comes before the root element: the declaration, comments, PIs, whitespace) holds a
+    /// &lt;!DOCTYPE&gt;, the only place XML allows one. Read from the text, not from the parser's message, which is
+    /// translated with the runtime's resources.
+    /// </summary>
+    internal static bool PrologDeclaresDtd(string text)
+    {
+        var at = text.Length > 0 && text[0] == '\uFEFF' ? 1 : 0;
+        while (at < text.Length)
+        {
+            if (char.IsWhiteSpace(text[at]))
+            {
+                at++;
+            }
+            else if (string.CompareOrdinal(text, at, "<?", 0, 2) == 0)
+            {
+                var end = text.IndexOf("?>", at + 2, StringComparison.Ordinal);
+                if (end < 0) return false;
+                at = end + 2;
+            }
+            else if (string.CompareOrdinal(text, at, "<!--", 0, 4) == 0)
+            {
+                var end = text.IndexOf("-->", at + 4, StringComparison.Ordinal);
+                if (end < 0) return false;
+                at = end + 3;
+            }
+            else
+            {
+                return string.CompareOrdinal(text, at, "<!DOCTYPE", 0, 9) == 0;
+            }
+        }
+        return false;
     }
 }

@@ -17,6 +17,6 @@ internal static partial class LibcInterop
         }
     }
 
-    /// <summary>open(2) for device nodes.</summary>
-    public static int OpenDevice(string path, bool readWrite) => OpenOrThrow(path, readWrite ? O_RDWR : O_RDONLY, 0);
+    /// <summary>open(2) for device nodes; the descriptor is closed when the handle is disposed.</summary>
+    public static FileDescriptorHandle OpenDevice(string path, bool readWrite) => new(OpenOrThrow(path, readWrite ? O_RDWR : O_RDONLY, 0));
 }

@@ -22,7 +22,7 @@ public sealed class LinuxVfioProbe(HostRoot root) : IVfioProbe
     {
         var containerPath = root.Map("/dev/vfio/vfio");
         var groupPath = root.Map($"/dev/vfio/{group}");
-        int container = -1, groupFd = -1;
+        FileDescriptorHandle? container = null, groupFd = null;
         try
         {
             container = LibcInterop.OpenDevice(containerPath, readWrite: true);
@@ -36,7 +36,7 @@ public sealed class LinuxVfioProbe(HostRoot root) : IVfioProbe
             if ((flags & VfioConstants.GroupFlagsViable) == 0) return new VfioGroupProbe(group, false, [], null);
 
             Span<byte> fdArg = stackalloc byte[4];
-            BinaryPrimitives.WriteInt32LittleEndian(fdArg, container);
+            BinaryPrimitives.WriteInt32LittleEndian(fdArg, (int)container.DangerousGetHandle());
             LibcInterop.IoctlBuffer(groupFd, Req(VfioConstants.Request.GroupSetContainer), fdArg, "VFIO_GROUP_SET_CONTAINER");
             var iommu = ChooseIommu(container);
             if (iommu is null) return new VfioGroupProbe(group, true, [], "the VFIO container supports no IOMMU model this tool knows (sPAPR TCE, Type1)");
@@ -56,14 +56,15 @@ public sealed class LinuxVfioProbe(HostRoot root) : IVfioProbe
         }
         finally
         {
-            if (groupFd >= 0) LibcInterop.CloseFd(groupFd);
-            if (container >= 0) LibcInterop.CloseFd(container);
+            // Closed before returning, so QEMU can open the group.
+            groupFd?.Dispose();
+            container?.Dispose();
         }
     }
 
     private uint Req(VfioConstants.Request r) => VfioConstants.Ioctl(r, _ppc);
 
-    private uint? ChooseIommu(int container)
+    private uint? ChooseIommu(FileDescriptorHandle container)
     {
         uint[] candidates = [VfioConstants.SpaprTceV2Iommu, VfioConstants.SpaprTceIommu, VfioConstants.Type1v2Iommu];
         foreach (var c in candidates)
@@ -73,36 +74,29 @@ public sealed class LinuxVfioProbe(HostRoot root) : IVfioProbe
         return null;
     }
 
-    private VfioDeviceRegions ReadDevice(int groupFd, string device, bool withBarSizes)
+    private VfioDeviceRegions ReadDevice(FileDescriptorHandle groupFd, string device, bool withBarSizes)
     {
         var name = Encoding.ASCII.GetBytes(device + "\0");
-        var fd = LibcInterop.IoctlBuffer(groupFd, Req(VfioConstants.Request.GroupGetDeviceFd), name, $"VFIO_GROUP_GET_DEVICE_FD {device}");
-        try
+        using var fd = new FileDescriptorHandle(LibcInterop.IoctlBuffer(groupFd, Req(VfioConstants.Request.GroupGetDeviceFd), name, $"VFIO_GROUP_GET_DEVICE_FD {device}"));
+        Span<byte> info = stackalloc byte[VfioConstants.DeviceInfoMinSize];
+        BinaryPrimitives.WriteUInt32LittleEndian(info, VfioConstants.DeviceInfoMinSize);
+        LibcInterop.IoctlBuffer(fd, Req(VfioConstants.Request.DeviceGetInfo), info, $"VFIO_DEVICE_GET_INFO {device}");
+        var numRegions = BinaryPrimitives.ReadUInt32LittleEndian(info[8..]);
+        var barRegions = new List<VfioRegionInfo>();
+        for (var index = 0u; index < (withBarSizes ? VfioConstants.PciBarRegions : 0) && index < numRegions; index++)
         {
-            Span<byte> info = stackalloc byte[VfioConstants.DeviceInfoMinSize];
-            BinaryPrimitives.WriteUInt32LittleEndian(info, VfioConstants.DeviceInfoMinSize);
-            LibcInterop.IoctlBuffer(fd, Req(VfioConstants.Request.DeviceGetInfo), info, $"VFIO_DEVICE_GET_INFO {device}");
-            var numRegions = BinaryPrimitives.ReadUInt32LittleEndian(info[8..]);
-            var barRegions = new List<VfioRegionInfo>();
-            for (var index = 0u; index < (withBarSizes ? VfioConstants.PciBarRegions : 0) && index < numRegions; index++)
-            {
-                barRegions.Add(VfioRegionInfo.Parse(ReadRegion(fd, index, device)));
-            }
-            var regions = new List<VfioRegionInfo>();
-            for (var index = VfioConstants.PciNumRegions; index < numRegions; index++)
-            {
-                regions.Add(VfioRegionInfo.Parse(ReadRegion(fd, index, device)));
-            }
-            return new VfioDeviceRegions(device, numRegions, regions) { BarSizes = [.. barRegions.Select(r => r.Size)], BarRegions = barRegions };
+            barRegions.Add(VfioRegionInfo.Parse(ReadRegion(fd, index, device)));
         }
-        finally
+        var regions = new List<VfioRegionInfo>();
+        for (var index = VfioConstants.PciNumRegions; index < numRegions; index++)
         {
-            LibcInterop.CloseFd(fd);
+            regions.Add(VfioRegionInfo.Parse(ReadRegion(fd, index, device)));
         }
+        return new VfioDeviceRegions(device, numRegions, regions) { BarSizes = [.. barRegions.Select(r => r.Size)], BarRegions = barRegions };
     }
 
     /// <summary>Asks with argsz 32; the kernel answers with the argsz its capability chain needs, then we ask again.</summary>
-    private byte[] ReadRegion(int fd, uint index, string device)
+    private byte[] ReadRegion(FileDescriptorHandle fd, uint index, string device)
     {
         var size = VfioConstants.RegionInfoSize;
         for (var attempt = 0; attempt < 2; attempt++)
