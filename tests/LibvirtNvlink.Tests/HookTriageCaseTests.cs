@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
+using LibvirtNvlink.Domain;
 using LibvirtNvlink.Hook;
 using LibvirtNvlink.HookProtocol;
 using LibvirtNvlink.HostAccess;
@@ -37,6 +38,61 @@ public sealed class HookTriageCaseTests : IDisposable
                       new HookDispatcher(env, TextWriter.Null).Triage(hook, xml) == HookTriage.Verdict.Examine;
         Assert.True(c.Examine == examine, $"{name}: expected {(c.Examine ? "examine" : "done")}");
     }
+
+    /// <summary>
+    /// The triage is a second reader of PCI addresses beside <see cref="DomainDefinition.PciHostdevs"/>; the same table
+    /// drives both. Wherever the domain parser finds a hostdev of a device of ours, the triage of that document at
+    /// prepare (the event that refuses) must say "examine": it may look closer than needed, never less.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(HookTriageCase.Names), MemberType = typeof(HookTriageCase))]
+    public void Wherever_the_domain_parser_finds_a_device_of_ours_the_triage_examines(string name)
+    {
+        var c = HookTriageCase.Named(name);
+        var (hostRoot, state) = c.Lay(_dir);
+        var root = new HostRoot(hostRoot);
+        DomainDefinition domain;
+        List<PciAddress> ours;
+        try
+        {
+            domain = DomainDefinition.Parse(Encoding.UTF8.GetString(c.Stdin));
+            ours = [.. domain.PciHostdevs().Where(h => IsOfInterest(root, h.Source)).Select(h => h.Source)];
+        }
+        catch (Xml.DomainXmlException)
+        {
+            // The parser refuses the document or an address in it (the hook then lets libvirt judge its own XML):
+            // no device of ours to compare.
+            return;
+        }
+        var env = HookEnvironment.FromVariables(v => v switch
+        {
+            "LIBVIRT_NVLINK_HOST_ROOT" => hostRoot,
+            "LIBVIRT_NVLINK_STATE_DIR" => state,
+            _ => null,
+        });
+        Assert.True(HookInvocation.TryParse([domain.Name.Length > 0 ? domain.Name : "d", "prepare", "begin", "-"], out var prepare, out _));
+        var verdict = new HookDispatcher(env, TextWriter.Null).Triage(prepare, Encoding.UTF8.GetString(c.Stdin));
+        Assert.True(ours.Count == 0 || verdict == HookTriage.Verdict.Examine,
+            $"{name}: the parser finds {string.Join(", ", ours)} of ours, the triage says done");
+    }
+
+    private static bool IsOfInterest(HostRoot root, PciAddress address)
+    {
+        try
+        {
+            return Hex(root.ReadText($"/sys/bus/pci/devices/{address}/vendor")) is { } vendor &&
+                   Hex(root.ReadText($"/sys/bus/pci/devices/{address}/device")) is { } device &&
+                   PciIds.IsOfInterest(vendor, device);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static int? Hex(string? text) =>
+        text is not null && text.StartsWith("0x", StringComparison.Ordinal) &&
+        int.TryParse(text.AsSpan(2), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : null;
 
     [Theory]
     [MemberData(nameof(HookTriageCase.Names), MemberType = typeof(HookTriageCase))]
