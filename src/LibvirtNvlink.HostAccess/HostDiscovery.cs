@@ -29,10 +29,12 @@ public static class HostDiscovery
         // NUMA nodes, the kernel and drivers matter only for Grace GPUs; NVLink2 hosts and the hook skip the reads.
         var hasGrace = devices.Any(d => Pci.PciIds.IsGraceGpuId(d.Vendor, d.Device));
         var (srat, sratUnreadable) = hasGrace ? PlatformReader.ReadSrat(root) : (null, null);
+        var kernel = hasGrace ? PlatformReader.KernelRelease(root) : null;
         return TopologyBuilder.Build(new HostFacts(devices, dt, numa.NodeHasOnlineMemory, findings,
             hasGrace ? numa.ReadNodes(findings) : null,
-            hasGrace ? PlatformReader.KernelRelease(root) : null,
+            kernel,
             name => root.Exists($"/sys/bus/pci/drivers/{name}"),
-            srat, sratUnreadable));
+            srat, sratUnreadable,
+            hasGrace ? GraceSupportReader.Read(root, kernel) : null));
     }
 }

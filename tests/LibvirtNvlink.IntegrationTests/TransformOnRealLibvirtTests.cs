@@ -144,7 +144,7 @@ public class TransformOnRealLibvirtTests(PlainLibvirtd installed, SidLibvirtd si
         Assert.DoesNotContain(argv, a => a.Contains("\"size\":0", StringComparison.Ordinal));
         if (c.Qemu is { } q && q.CompareTo(Versions.VersionThresholds.QemuHighmemMmioSize) >= 0)
         {
-            Assert.Contains("highmem-mmio-size=2T", argv);
+            Assert.Contains("highmem-mmio-size=4T", argv);
         }
     }
 

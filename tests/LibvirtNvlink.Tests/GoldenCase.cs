@@ -6,10 +6,11 @@ namespace LibvirtNvlink.Tests;
 
 /// <summary>
 /// One hand-approved transform case under tests/LibvirtNvlink.Tests/Golden: NAME-in.xml, NAME-out.xml and NAME.args
-/// ("host=LAYOUT memlock=MODE libvirt=X.Y.Z", optionally "qemu=X.Y"). Set LIBVIRT_NVLINK_UPDATE_GOLDEN=1 to rewrite the -out files, then
+/// ("host=LAYOUT memlock=MODE libvirt=X.Y.Z", optionally "qemu=X.Y" and "grace-layout=auto|flat|expander"). Set LIBVIRT_NVLINK_UPDATE_GOLDEN=1 to rewrite the -out files, then
 /// read the diff before committing it: that is the approval.
 /// </summary>
-public sealed record GoldenCase(string Name, string Host, MemlockMode Memlock, LibvirtVersion Libvirt, (int Major, int Minor)? Qemu = null)
+public sealed record GoldenCase(string Name, string Host, MemlockMode Memlock, LibvirtVersion Libvirt, (int Major, int Minor)? Qemu = null,
+    GracePciLayout GraceLayout = GracePciLayout.Auto)
 {
     public static string Directory => Path.Combine(CliRunner.RepoRoot, "tests", "LibvirtNvlink.Tests", "Golden");
 
@@ -30,7 +31,8 @@ public sealed record GoldenCase(string Name, string Host, MemlockMode Memlock, L
                 Assert.True(TargetQemu.TryParse(q, out var qv));
                 qemu = qv;
             }
-            cases.Add(new GoldenCase(Path.GetFileNameWithoutExtension(args), kv["host"], mode, v, qemu));
+            var layout = kv.TryGetValue("grace-layout", out var l) ? GracePciLayoutNames.Parse(l) : GracePciLayout.Auto;
+            cases.Add(new GoldenCase(Path.GetFileNameWithoutExtension(args), kv["host"], mode, v, qemu, layout));
         }
         return cases;
     }
@@ -48,7 +50,7 @@ public sealed record GoldenCase(string Name, string Host, MemlockMode Memlock, L
     public HostLayout Layout => BuiltInLayouts.Find(Host) ?? throw new InvalidOperationException($"no layout {Host}");
 
     public TransformOptions Options => new(Memlock, new TargetLibvirt(Libvirt, TargetLibvirt.FromOption),
-        Qemu is { } q ? new TargetQemu(q, TargetQemu.FromOption) : null);
+        Qemu is { } q ? new TargetQemu(q, TargetQemu.FromOption) : null, GraceLayout);
 
     public TransformResult Run(string xml) => DomainTransformer.Transform(xml, SimulatedHosts.Topology(Layout), Options);
 }

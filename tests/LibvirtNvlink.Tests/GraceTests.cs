@@ -217,20 +217,21 @@ public class GraceTests
     {
         PciAddress[] four = [Gb0, Gb0 with { Domain = 9 }, Gb2, Gb3];
         var xml = DomainTransformer.Transform(Domain(gpus: four), Gb, Options("9.0.0", (10, 0))).Xml;
-        // From sysfs: 4 × (64 MiB + 256 GiB) fits the 2 TiB window the transform wrote.
-        Assert.Contains("highmem-mmio-size=2T", xml, StringComparison.Ordinal);
+        // From sysfs: 4 × (64 MiB + 256 GiB), each root port's window rounded up to 512 GiB, and 1 GiB for the other
+        // devices fit the 4 TiB window the transform wrote (NVIDIA's figure for four GB200s).
+        Assert.Contains("highmem-mmio-size=4T", xml, StringComparison.Ordinal);
         var d = DomainDefinition.Parse(xml);
         Assert.DoesNotContain(GracePreflight.Check(d, Gb, Facts(qemu: (10, 0))), f => f.Code == "grace-mmio-window-small");
 
         // nvgrace-gpu emulates BAR2 (resmem) and BAR4 (usemem, rounded up to a power of two) over the GPU memory:
-        // recorded answers where usemem is 512 GiB need a 4 TiB window.
+        // recorded answers where usemem is 512 GiB need 1 TiB per root port, so an 8 TiB window.
         const ulong GiB = 1UL << 30;
         var probes = four.Select((g, i) => new VfioGroupProbe(i, true,
             [new VfioDeviceRegions(g.ToString(), 9, []) { BarSizes = [64UL << 20, 0, 1 * GiB, 0, 512 * GiB, 0] }], null)).ToList();
         var small = Assert.Single(GracePreflight.Check(d, Gb, Facts(qemu: (10, 0)) with { VfioProbes = probes }), f => f.Code == "grace-mmio-window-small");
         Assert.Equal(Severity.Warning, small.Severity);
-        Assert.Contains("gives the guest a 2048 GiB PCI window, but the GPUs' 64-bit BARs (as VFIO reports them) need 4096 GiB", small.Message, StringComparison.Ordinal);
-        Assert.Contains("Set highmem-mmio-size=4T", small.Message, StringComparison.Ordinal);
+        Assert.Contains("gives the guest a 4096 GiB PCI window, but the GPUs' 64-bit BARs (as VFIO reports them) need 8192 GiB", small.Message, StringComparison.Ordinal);
+        Assert.Contains("Set highmem-mmio-size=8T", small.Message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -140,9 +140,10 @@ public class TransformDecisionTests
 
     [Theory]
     [InlineData("1T", HighmemMmioVerdict.TooSmall)]
+    [InlineData("2T", HighmemMmioVerdict.TooSmall)]
     [InlineData("768G", HighmemMmioVerdict.Invalid)]
     [InlineData("256G", HighmemMmioVerdict.Invalid)]
-    [InlineData("2T", HighmemMmioVerdict.Enough)]
+    [InlineData("4T", HighmemMmioVerdict.Enough)]
     public void Transform_and_preflight_give_one_answer_for_a_users_highmem_mmio_size(string size, HighmemMmioVerdict verdict)
     {
         PciAddress[] four = [PciAddress.Parse("0008:01:00.0"), PciAddress.Parse("0009:01:00.0"), PciAddress.Parse("0018:01:00.0"), PciAddress.Parse("0019:01:00.0")];

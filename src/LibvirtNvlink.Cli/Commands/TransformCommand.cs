@@ -18,9 +18,16 @@ internal static class TransformCommand
         var diff = new Option<bool>("--diff", "--dry-run") { Description = "Print a unified diff of the change instead of the XML; write nothing" };
         var version = DomainInput.LibvirtVersionOption();
         var qemuVersion = DomainInput.QemuVersionOption();
+        var graceLayout = new Option<string>("--grace-layout")
+        {
+            Description = "Grace GPUs: expander (a pcie-expander-bus per host SMMU on the GPUs' NUMA cell, iommufd, an accelerated SMMUv3), " +
+                          "flat (on the default pcie-root), or auto (the default: expander where the target libvirt, QEMU and host support all of it)",
+            DefaultValueFactory = _ => "auto",
+        };
+        graceLayout.AcceptOnlyFromAmong([.. GracePciLayoutNames.All]);
         var cmd = new Command("transform", "Complete a domain XML for NVLink2 or Grace GPU passthrough before virsh define")
         {
-            file, hostRoot, memlock, undo, output, diff, version, qemuVersion,
+            file, hostRoot, memlock, undo, output, diff, version, qemuVersion, graceLayout,
         };
         cmd.SetAction(parse =>
         {
@@ -37,7 +44,7 @@ internal static class TransformCommand
                     var host = DomainInput.Host(parse.GetValue(hostRoot)!);
                     var mode = MemlockModeNames.Parse(parse.GetValue(memlock)!);
                     result = DomainTransformer.Transform(xml, host, new TransformOptions(mode, DomainInput.Target(parse.GetValue(version)),
-                        DomainInput.Qemu(parse.GetValue(qemuVersion), xml, parse.GetValue(hostRoot)!)));
+                        DomainInput.Qemu(parse.GetValue(qemuVersion), xml, parse.GetValue(hostRoot)!), GracePciLayoutNames.Parse(parse.GetValue(graceLayout)!)));
                 }
                 foreach (var m in result.Messages) Console.Error.WriteLine(m);
                 if (parse.GetValue(diff))

@@ -18,10 +18,17 @@ public static class GraceAssignment
     public static string AliasFor(PciAddress gpu) => string.Create(CultureInfo.InvariantCulture,
         $"ua-nvgrace-{gpu.Domain:x4}-{gpu.Bus:x2}-{gpu.Slot:x2}-{gpu.Function:x}");
 
-    /// <summary>The 64-bit PCI window the guest needs for these GPUs: their BARs, packed, rounded to a power of two.</summary>
+    /// <summary>Room the window keeps for the guest's other 64-bit BARs (virtio, NICs), as KubeVirt's converter does.</summary>
+    public const ulong OtherDevicesMmio = 1UL << 30;
+
+    /// <summary>
+    /// The 64-bit PCI window the guest needs for these GPUs: each GPU's root-port window, 1 GiB for the other devices,
+    /// rounded up to the power of two highmem-mmio-size must be. Four GB200s need 4T, as NVIDIA's Grace guide and Kata's
+    /// Grace layouts say.
+    /// </summary>
     public static ulong MmioWindowFor(IEnumerable<GraceGpu> gpus)
     {
-        var sum = gpus.Aggregate(0UL, (s, g) => s + g.Mmio64Bytes);
-        return sum == 0 ? 0 : System.Numerics.BitOperations.RoundUpToPowerOf2(sum);
+        var sum = gpus.Aggregate(0UL, (s, g) => s + g.RootPortWindowBytes);
+        return sum == 0 ? 0 : System.Numerics.BitOperations.RoundUpToPowerOf2(sum + OtherDevicesMmio);
     }
 }

@@ -62,6 +62,12 @@ public sealed record GraceGpu(
 
     public bool HasVariantDriver => Driver is VariantDriver or "nvgrace-gpu-vfio-pci";
 
+    /// <summary>
+    /// The host SMMUv3 instance the GPU sits behind, by its name under /sys/class/iommu (smmu3.0x…); null when the GPU
+    /// has no iommu link or its IOMMU is not an SMMUv3.
+    /// </summary>
+    public string? Smmu { get; init; }
+
     /// <summary>sysfs driver_override: the driver the GPU was handed to (null when unset).</summary>
     public string? DriverOverride { get; init; }
 
@@ -88,8 +94,26 @@ public sealed record GraceGpu(
     /// <summary>The BAR nvgrace-gpu emulates over the cacheable GPU memory (usemem: BAR4 and BAR5).</summary>
     public const int UsememBar = 4;
 
-    /// <summary>What the guest's 64-bit PCI window must hold for this GPU: its 64-bit BARs.</summary>
+    /// <summary>This GPU's 64-bit BARs, summed.</summary>
     public ulong Mmio64Bytes => Bars.Where(b => b.Is64Bit).Aggregate(0UL, (sum, b) => sum + b.Size);
+
+    /// <summary>
+    /// The share of the guest's 64-bit PCI window this GPU takes: the prefetchable window of the root port above it,
+    /// which holds its 64-bit prefetchable BARs and is aligned to the largest, so its size rounds up to a multiple of
+    /// that BAR (a B200's 256 GiB usemem BAR and its 64 MiB neighbour need 512 GiB). KubeVirt's converter counts at
+    /// least 512 GiB per Grace GPU for the same reason.
+    /// </summary>
+    public ulong RootPortWindowBytes
+    {
+        get
+        {
+            var bars = Bars.Where(b => b.Is64Bit && b.Prefetchable).ToList();
+            if (bars.Count == 0) return 0;
+            var sum = bars.Aggregate(0UL, (s, b) => s + b.Size);
+            var largest = bars.Max(b => b.Size);
+            return (sum + largest - 1) / largest * largest;
+        }
+    }
 
     /// <summary>
     /// This GPU with BAR2 and BAR4 as the variant driver emulates them (64-bit, prefetchable: resmem and usemem,

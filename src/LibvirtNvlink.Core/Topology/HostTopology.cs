@@ -51,6 +51,9 @@ public sealed class HostTopology
     /// <summary>The host's NUMA nodes; filled only where Grace GPUs need them.</summary>
     public IReadOnlyList<NumaNodeInfo> NumaNodes { get; init; } = [];
 
+    /// <summary>What the kernel offers the production Grace layout (iommufd, nested SMMUv3).</summary>
+    public GraceHostSupport GraceSupport { get; init; } = GraceHostSupport.Unknown;
+
     public GraceGpu? GraceGpuAt(PciAddress address) => _grace.GetValueOrDefault(address);
 
     public NumaNodeInfo? NumaNode(int id) => NumaNodes.FirstOrDefault(n => n.Id == id);

@@ -22,7 +22,8 @@ public sealed record HostFacts(
     string? KernelRelease = null,
     Func<string, bool>? PciDriverLoaded = null,
     AcpiSrat? Srat = null,
-    string? SratUnreadable = null);
+    string? SratUnreadable = null,
+    GraceHostSupport? GraceSupport = null);
 
 /// <summary>
 /// Pairs GPUs with their NPU bridges from the device tree, the way the kernel (npu-dma.c, vfio_pci_nvlink2.c),
@@ -79,6 +80,7 @@ public static class TopologyBuilder
         {
             GraceGpus = grace,
             NumaNodes = numaNodes,
+            GraceSupport = facts.GraceSupport ?? GraceHostSupport.Unknown,
         };
     }
 

@@ -64,7 +64,10 @@ public static class GraceDomainTransformer
                          "(acpi-generic-initiator). Pass --qemu-version to check.");
         }
         var edit = new GraceEdit(d, host, messages, form);
+        var plan = PlanLayout(d, assigned, options, qemu, host);
+        messages.AddRange(plan.Notes);
         foreach (var (hostdev, gpu) in assigned) edit.AddGpu(hostdev, gpu, options.Target);
+        if (plan.Expander) edit.PlaceOnExpanders(assigned, plan);
         edit.EnsureMmioWindow([.. assigned.Select(a => a.Gpu)], qemu);
 
         if (!edit.Changed)
@@ -73,6 +76,33 @@ public static class GraceDomainTransformer
             return new TransformResult(xml, false, messages, null);
         }
         return new TransformResult(d.ToXml(), true, messages, null);
+    }
+
+    /// <summary>
+    /// The layout for the GPUs not yet placed by an earlier run. A GPU the user (or libvirt, in dumpxml output) already
+    /// gave a guest address stays where it is: --grace-layout expander then refuses, naming the address to delete,
+    /// and auto keeps the flat layout, saying why.
+    /// </summary>
+    private static GraceLayoutPlan PlanLayout(DomainDefinition d, IReadOnlyList<(PciHostdev Hostdev, GraceGpu Gpu)> assigned, TransformOptions options, TargetQemu qemu, HostTopology host)
+    {
+        var placed = TransformRecord.Find(d.Root)?.GraceRootPorts.Select(r => r.Source).ToHashSet() ?? [];
+        var unplaced = assigned.Where(a => !placed.Contains(a.Gpu.Address)).ToList();
+        if (unplaced.Count == 0 || options.GraceLayout == GracePciLayout.Flat) return new(false, false, false, null, []);
+        var addressed = unplaced.Where(a => a.Hostdev.GuestAddress is not null).ToList();
+        if (addressed.Count > 0)
+        {
+            var list = string.Join(", ", addressed.Select(a => $"GPU {a.Gpu.Address} (guest {a.Hostdev.GuestAddress})"));
+            if (options.GraceLayout == GracePciLayout.Expander)
+            {
+                throw new TransformException($"domain '{d.Name}': {list} already has a guest PCI address, so it cannot be put on a pcie-expander-bus. " +
+                                             "Delete the <address type='pci'> element of its <hostdev> and run transform again, or keep it where it is with --grace-layout flat.");
+            }
+            // Recorded GPUs from a flat run, defined since: nothing to say, the domain stays as it was.
+            var recorded = TransformRecord.Find(d.Root)?.GraceGpus.Select(e => e.Source).ToHashSet() ?? [];
+            return new(false, false, false, null, addressed.All(a => recorded.Contains(a.Gpu.Address)) ? []
+                : [$"kept the flat Grace layout: {list} already has a guest PCI address. Delete the <address type='pci'> element of its <hostdev> for the expander layout."]);
+        }
+        return GraceLayoutPlan.Decide(options.GraceLayout, d, unplaced, options.Target, qemu, host.GraceSupport);
     }
 
     /// <summary>Removes the Grace edits the record lists. Called by <see cref="DomainTransformer.Undo"/>.</summary>
@@ -90,6 +120,28 @@ public static class GraceDomainTransformer
         {
             if (HostdevOf(e.Source)?.Element("alias") is { } alias && (string?)alias.Attribute("name") == e.Name) XmlLayout.Remove(alias);
             messages.Add($"removed alias {e.Name}");
+        }
+        foreach (var e in record.AddedIommufds)
+        {
+            if (HostdevOf(e.Source)?.Element("driver") is { } driver)
+            {
+                if (e.CreatedDriver) XmlLayout.Remove(driver);
+                else driver.Attribute("iommufd")?.Remove();
+            }
+            messages.Add($"removed iommufd from {e.Source}");
+        }
+        foreach (var bus in record.AddedIommus)
+        {
+            foreach (var iommu in d.Devices?.Elements("iommu").Where(i => ReadInt((string?)i.Element("driver")?.Attribute("pciBus")) == bus).ToList() ?? [])
+            {
+                XmlLayout.Remove(iommu);
+            }
+            messages.Add($"removed the SMMUv3 on controller {bus}");
+        }
+        foreach (var index in record.GraceRootPorts.Select(r => r.Index).Concat(record.GraceExpanders.Select(x => x.Index)))
+        {
+            foreach (var c in d.PciControllers().Where(c => c.Index == index)) XmlLayout.Remove(c.Element);
+            messages.Add($"removed controller index {index}");
         }
         foreach (var e in record.AddedDriverModels)
         {
@@ -188,6 +240,9 @@ public static class GraceDomainTransformer
 
     private static string Num(int v) => v.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>A number as libvirt reads one: decimal or 0x-hex.</summary>
+    private static int? ReadInt(string? text) => PciAddress.TryParseXmlNumber(text ?? "", out var v) ? v : null;
+
     private static void ThrowIfAny(DomainDefinition d, List<string> errors)
     {
         if (errors.Count == 0) return;
@@ -236,6 +291,7 @@ public static class GraceDomainTransformer
             SeedFromRecord();
             var firstNew = cells.Count + _virtualCells.Count;
             var guestNodes = Enumerable.Range(firstNew, gpu.GiNodes.Count).ToList();
+            RefuseMemoryOnlyCells(cells, gpu, guestNodes);
             var rows = DistanceRows(gpu, cells, guestNodes);
 
             if (form == GiForm.LibvirtAcpi)
@@ -294,6 +350,137 @@ public static class GraceDomainTransformer
             messages.Add($"gave {gpu.Model} GPU {source} guest NUMA node(s) {Nodeset.Format(guestNodes)} (host generic-initiator node(s) {Nodeset.Format(gpu.GiNodes)})" +
                          (form == GiForm.LibvirtAcpi ? " with <acpi nodeset>" : " through <qemu:commandline> (libvirt before 11.8)"));
             Changed = true;
+        }
+
+        /// <summary>
+        /// Puts the GPUs not placed yet on expanders: one pcie-expander-bus per host SMMU and guest cell, on the cell
+        /// standing for the GPUs' CPU node (reusing one an earlier run added for the same pair), a pcie-root-port per
+        /// GPU under it and the GPU on that port; iommufd on the GPU hostdevs and an accelerated SMMUv3 per new
+        /// expander where the plan has them.
+        /// </summary>
+        public void PlaceOnExpanders(IReadOnlyList<(PciHostdev Hostdev, GraceGpu Gpu)> assigned, GraceLayoutPlan plan)
+        {
+            var existing = TransformRecord.Find(d.Root);
+            var placed = existing?.GraceRootPorts.Select(r => r.Source).ToHashSet() ?? [];
+            var cells = EnsureNuma().Elements("cell").ToList();
+            var groups = assigned.Where(a => !placed.Contains(a.Gpu.Address))
+                .GroupBy(a => (a.Gpu.Smmu ?? "gpu " + a.Gpu.Address, Cell: GuestCellFor(a.Gpu, cells)))
+                .OrderBy(g => g.First().Gpu.Address)
+                .ToList();
+            foreach (var group in groups)
+            {
+                var smmu = group.First().Gpu.Smmu;
+                var cell = group.Key.Cell;
+                var controllers = d.PciControllers();
+                var expander = existing?.GraceExpanders.FirstOrDefault(x => x.Smmu == smmu && smmu is not null && x.Node == cell && controllers.Any(c => c.Index == x.Index))?.Index;
+                if (expander is null)
+                {
+                    expander = NextControllerIndex();
+                    AddController(new XElement("controller",
+                        new XAttribute("type", "pci"), new XAttribute("index", Num(expander.Value)), new XAttribute("model", "pcie-expander-bus"),
+                        new XElement("target", new XElement("node", Num(cell)))));
+                    Record.GraceExpander(expander.Value, cell, smmu);
+                    if (plan.Vsmmu) AddSmmu(expander.Value, plan);
+                    messages.Add($"added pcie-expander-bus index {expander} on guest cell {cell} for the GPUs behind host SMMU {smmu ?? "(unknown)"}" +
+                                 (plan.Vsmmu ? ", with an accelerated SMMUv3" : ""));
+                }
+                foreach (var (hostdev, gpu) in group.OrderBy(a => a.Gpu.Address))
+                {
+                    var port = NextControllerIndex();
+                    var slot = d.GuestPciAddresses().Where(a => a.Address.Bus == expander).Select(a => a.Address.Slot).Append(-1).Max() + 1;
+                    var rootPort = new XElement("controller",
+                        new XAttribute("type", "pci"), new XAttribute("index", Num(port)), new XAttribute("model", "pcie-root-port"),
+                        GuestPciAddress.ToElement(expander.Value, slot));
+                    AddController(rootPort);
+                    Record.GraceRootPort(port, gpu.Address, expander.Value);
+                    XmlLayout.AppendChild(hostdev.Element, GuestPciAddress.ToElement(port, 0));
+                    Record.AddedAddress(gpu.Address.ToString());
+                    if (plan.Iommufd) EnsureIommufd(hostdev, gpu);
+                    messages.Add($"put {gpu.Model} GPU {gpu.Address} on pcie-root-port index {port} under expander {expander}" + (plan.Iommufd ? ", through iommufd" : ""));
+                }
+            }
+            Changed = true;
+        }
+
+        /// <summary>
+        /// The guest cell standing for the GPU's CPU node: the CPU cell numatune pins there, else the first CPU cell
+        /// pinned nowhere (unpinned cells stand for the GPU's CPU node, as for the distances), else the nearest pinned one.
+        /// </summary>
+        private int GuestCellFor(GraceGpu gpu, List<XElement> cells)
+        {
+            var cpuNode = LocalCpuNode(gpu);
+            var cpuCells = cells.Where(c => !string.IsNullOrEmpty((string?)c.Attribute("cpus")))
+                .Select(c => int.TryParse((string?)c.Attribute("id"), NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : -1)
+                .Where(id => id >= 0).Order().ToList();
+            if (cpuCells.Count == 0) return 0;
+            var pinned = cpuCells.Select(c => (Cell: c, Host: PinnedHostNode(c))).ToList();
+            if (pinned.FirstOrDefault(p => p.Host == cpuNode) is { Host: not null } exact) return exact.Cell;
+            if (pinned.FirstOrDefault(p => p.Host is null) is { Host: null } free && pinned.Any(p => p.Host is null)) return free.Cell;
+            var nearest = pinned.OrderBy(p => host.NumaNode(cpuNode)?.Distances.GetValueOrDefault(p.Host!.Value, int.MaxValue) ?? int.MaxValue).First();
+            messages.Add($"warning: no guest cell is pinned to host node {cpuNode}, GPU {gpu.Address}'s CPU node; its expander goes on cell {nearest.Cell} " +
+                         $"(pinned to host node {nearest.Host}), the nearest. Pin a cell there with <numatune><memnode cellid=… nodeset='{cpuNode}'/> for a guest that mirrors the host.");
+            return nearest.Cell;
+        }
+
+        private int NextControllerIndex() =>
+            d.PciControllers().Select(c => c.Index).Concat(d.GuestPciAddresses().Select(a => a.Address.Bus)).Append(0).Max() + 1;
+
+        /// <summary>Controllers go after the domain's last controller (libvirt keeps the order; readers expect them together).</summary>
+        private void AddController(XElement controller)
+        {
+            var devices = d.Devices ?? throw new TransformException($"domain '{d.Name}' has no <devices>.");
+            var last = devices.Elements("controller").LastOrDefault();
+            if (last is not null) XmlLayout.InsertAfter(last, controller);
+            else if (devices.Elements().FirstOrDefault(e => e.Name.LocalName is not ("emulator" or "disk")) is { } first) XmlLayout.InsertBefore(first, controller);
+            else XmlLayout.AppendChild(devices, controller);
+        }
+
+        private void AddSmmu(int expander, GraceLayoutPlan plan)
+        {
+            var driver = new XElement("driver", new XAttribute("pciBus", Num(expander)));
+            foreach (var (name, value) in GraceLayoutPlan.SmmuOptions) driver.Add(new XAttribute(name, value));
+            if (plan.Cmdqv is { } cmdqv) driver.Add(new XAttribute("cmdqv", cmdqv));
+            XmlLayout.AppendChild(d.Devices!, new XElement("iommu", new XAttribute("model", "smmuv3"), driver));
+            Record.AddedIommu(expander);
+        }
+
+        private void EnsureIommufd(PciHostdev hostdev, GraceGpu gpu)
+        {
+            var driver = hostdev.Element.Element("driver");
+            if ((string?)driver?.Attribute("iommufd") is "yes") return;
+            if (driver is null)
+            {
+                driver = new XElement("driver", new XAttribute("iommufd", "yes"));
+                if (hostdev.Element.Elements().FirstOrDefault() is { } first) XmlLayout.InsertBefore(first, driver);
+                else XmlLayout.AppendChild(hostdev.Element, driver);
+                Record.AddedIommufd(gpu.Address, createdDriver: true);
+            }
+            else
+            {
+                driver.SetAttributeValue("iommufd", "yes");
+                Record.AddedIommufd(gpu.Address, createdDriver: false);
+            }
+        }
+
+        /// <summary>
+        /// A GPU's generic-initiator nodes come right after the CPU cells and before memory-only cells: the guest kernel
+        /// numbers nodes in the order it meets them in the SRAT, and the NVIDIA guest driver expects its GPU's 8 nodes
+        /// there (Kata's Grace NUMA rules; tp-libvirt's Grace configs order cells the same way). The nodes are numbered
+        /// after the existing cells, so a memory-only cell among those would come first: refuse, with the fix.
+        /// </summary>
+        private void RefuseMemoryOnlyCells(List<XElement> cells, GraceGpu gpu, List<int> guestNodes)
+        {
+            var ours = Record.AddedCells.Select(c => c.Id).ToHashSet();
+            var memoryOnly = cells.Where(c => string.IsNullOrWhiteSpace((string?)c.Attribute("cpus")) &&
+                                              ulong.TryParse((string?)c.Attribute("memory"), NumberStyles.None, CultureInfo.InvariantCulture, out var m) && m > 0)
+                .Select(c => (string?)c.Attribute("id") ?? "?")
+                .Where(id => !int.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || !ours.Contains(n))
+                .ToList();
+            if (memoryOnly.Count == 0) return;
+            throw new TransformException(
+                $"domain '{d.Name}': guest cell(s) {string.Join(",", memoryOnly)} have memory but no vCPUs, and GPU {gpu.Address}'s generic-initiator " +
+                $"nodes ({Nodeset.Format(guestNodes)}) would come after them; the guest kernel and the NVIDIA driver expect them right after the CPU cells. " +
+                $"Remove the memory-only cell(s) (and their <numatune><memnode>), run transform, then add them back with ids after {guestNodes[^1]}.");
         }
 
         /// <summary>Guest nodes the older form declared outside libvirt's cells (numbered after them).</summary>
@@ -493,7 +680,7 @@ public static class GraceDomainTransformer
                 messages.Add($"warning: writing -machine {arg}, which needs QEMU {TargetQemu.Show(VersionThresholds.QemuHighmemMmioSize)} or newer.");
             }
             AddQemuArgs(["-machine", arg]);
-            messages.Add($"set the virt machine's 64-bit PCI window to {size} (highmem-mmio-size) for {Bytes(gpus.Aggregate(0UL, (s, g) => s + g.Mmio64Bytes))} of GPU BARs");
+            messages.Add($"set the virt machine's 64-bit PCI window to {size} (highmem-mmio-size) for {Bytes(gpus.Aggregate(0UL, (s, g) => s + g.RootPortWindowBytes))} of GPU root-port windows and 1 GiB for other devices");
             Changed = true;
         }
 

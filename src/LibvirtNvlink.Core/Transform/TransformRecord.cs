@@ -111,6 +111,30 @@ public sealed class TransformRecord
     internal IEnumerable<AddedDriverModelEntry> AddedDriverModels => Element.Elements(Ns + "added-driver-model")
         .Select(e => Source(e) is { } s ? new AddedDriverModelEntry(s, (string?)e.Attribute("created") == "yes") : null).OfType<AddedDriverModelEntry>();
 
+    internal void GraceExpander(int index, int node, string? smmu) =>
+        Add(new XElement(Ns + "grace-expander", new XAttribute("index", Num(index)), new XAttribute("node", Num(node)), new XAttribute("smmu", smmu ?? "")));
+
+    internal IEnumerable<GraceExpanderEntry> GraceExpanders => Element.Elements(Ns + "grace-expander")
+        .Select(e => Int(e, "index") is { } i && Int(e, "node") is { } n ? new GraceExpanderEntry(i, n, (string?)e.Attribute("smmu") is { Length: > 0 } s ? s : null) : null)
+        .OfType<GraceExpanderEntry>();
+
+    internal void GraceRootPort(int index, PciAddress source, int expander) =>
+        Add(new XElement(Ns + "grace-root-port", new XAttribute("index", Num(index)), new XAttribute("source", source.ToString()), new XAttribute("expander", Num(expander))));
+
+    internal IEnumerable<GraceRootPortEntry> GraceRootPorts => Element.Elements(Ns + "grace-root-port")
+        .Select(e => Int(e, "index") is { } i && Source(e) is { } s && Int(e, "expander") is { } x ? new GraceRootPortEntry(i, s, x) : null)
+        .OfType<GraceRootPortEntry>();
+
+    internal void AddedIommu(int pciBus) => Add(new XElement(Ns + "added-iommu", new XAttribute("pci-bus", Num(pciBus))));
+
+    internal IEnumerable<int> AddedIommus => Element.Elements(Ns + "added-iommu").Select(e => Int(e, "pci-bus")).OfType<int>();
+
+    internal void AddedIommufd(PciAddress source, bool createdDriver) =>
+        Add(new XElement(Ns + "added-iommufd", new XAttribute("source", source.ToString()), new XAttribute("created", createdDriver ? "yes" : "no")));
+
+    internal IEnumerable<AddedIommufdEntry> AddedIommufds => Element.Elements(Ns + "added-iommufd")
+        .Select(e => Source(e) is { } s ? new AddedIommufdEntry(s, (string?)e.Attribute("created") == "yes") : null).OfType<AddedIommufdEntry>();
+
     /// <summary>Records each added &lt;qemu:arg&gt; value exactly, and where the run starts among the commandline's args.</summary>
     internal void AddedQemuArgs(int position, IReadOnlyList<string> values) =>
         Add(new XElement(Ns + "added-qemu-args", new XAttribute("position", Num(position)),

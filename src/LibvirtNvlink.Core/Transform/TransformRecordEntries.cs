@@ -20,3 +20,12 @@ internal sealed record AddedDriverModelEntry(PciAddress Source, bool CreatedDriv
 /// (<paramref name="Values"/> then holds just that first value and <paramref name="Position"/> is null).
 /// </summary>
 internal sealed record AddedQemuArgsEntry(int? Position, IReadOnlyList<string> Values, int Count);
+
+/// <summary>lvn:grace-expander: a pcie-expander-bus added for the GPUs behind one host SMMU, on guest cell Node.</summary>
+internal sealed record GraceExpanderEntry(int Index, int Node, string? Smmu);
+
+/// <summary>lvn:grace-root-port: a pcie-root-port added under expander Expander for the GPU Source.</summary>
+internal sealed record GraceRootPortEntry(int Index, PciAddress Source, int Expander);
+
+/// <summary>lvn:added-iommufd: iommufd='yes' set on a GPU hostdev's &lt;driver&gt;, created for it or not.</summary>
+internal sealed record AddedIommufdEntry(PciAddress Source, bool CreatedDriver);

@@ -33,6 +33,23 @@ public static class VersionThresholds
     public static readonly LibvirtVersion LibvirtAcpiNodeset = new(11, 8, 0);
 
     /// <summary>
+    /// libvirt 11.10.0: &lt;iommu model='smmuv3'&gt;&lt;driver pciBus='N'/&gt; plugs an SMMUv3 into the controller of
+    /// index N (-device arm-smmuv3,primary-bus=pci.N), and a domain may have one such &lt;iommu&gt; per bus (upstream
+    /// 4d6419b286af "qemu: Implement pluggable-device smmuv3"; formatdomain "Since 11.10.0"). Needs QEMU 10.2.
+    /// </summary>
+    public static readonly LibvirtVersion LibvirtSmmuv3PciBus = new(11, 10, 0);
+
+    /// <summary>libvirt 12.1.0: &lt;hostdev&gt;&lt;driver iommufd='yes'/&gt; (NEWS v12.2.0: "Introduced in v12.1.0").</summary>
+    public static readonly LibvirtVersion LibvirtHostdevIommufd = new(12, 1, 0);
+
+    /// <summary>
+    /// libvirt 12.8.0: &lt;iommu model='smmuv3'&gt;&lt;driver accel ats ril ssidsize oas cmdqv/&gt;, the accelerated
+    /// (nested) SMMUv3. The earliest release we verified: 12.8.0's schema and binary have them, its NEWS does not say
+    /// when they came, and the history was out of reach here; an earlier libvirt may have them too.
+    /// </summary>
+    public static readonly LibvirtVersion LibvirtSmmuv3Accel = new(12, 8, 0);
+
+    /// <summary>
     /// QEMU 8.2 removed hw/ppc/spapr_pci_nvlink2.c ("Support for NVIDIA V100 GPU with NVLink2 is dropped from
     /// qemu-ppc. Linux removed the same support back in 5.13": ppc pull of 2023-09-18 for 8.2).
     /// </summary>
@@ -46,6 +63,24 @@ public static class VersionThresholds
     /// so the guest kernel ties the nodes to another (or no) device; upstream 16c687d8 fixed it in 9.2 and 9.1.2.
     /// </summary>
     public static readonly (int Major, int Minor, int Micro) QemuGiDeviceHandleFixed = (9, 1, 2);
+
+    /// <summary>QEMU 8.2 added the iommufd object and vfio-pci's iommufd= backend (backends/iommufd.c, 6e6d8ac62b).</summary>
+    public static readonly (int Major, int Minor) QemuIommufd = (8, 2);
+
+    /// <summary>
+    /// QEMU 10.2 made arm-smmuv3 user-creatable, one per PCIe root complex (primary-bus= pcie.0 or a pxb-pcie):
+    /// "hw/arm/virt: Allow user-creatable SMMUv3 dev instantiation"; libvirt probes it as arm-smmuv3.smmu_per_bus.
+    /// </summary>
+    public static readonly (int Major, int Minor) QemuSmmuv3Device = (10, 2);
+
+    /// <summary>
+    /// QEMU 11.0: arm-smmuv3's accel (nested translation through iommufd) with ats, ril, ssidsize and oas (NVIDIA's
+    /// QEMU tree: "QEMU v11.0.0 already includes vSMMUv3"; not checked against a tag here). 11.1.3 has them.
+    /// </summary>
+    public static readonly (int Major, int Minor) QemuSmmuv3Accel = (11, 0);
+
+    /// <summary>QEMU 11.1: arm-smmuv3's cmdqv (Tegra241 CMDQ-V); 11.1.3 has it, 11.0 still lacked it in NVIDIA's tree.</summary>
+    public static readonly (int Major, int Minor) QemuSmmuv3Cmdqv = (11, 1);
 
     /// <summary>
     /// QEMU 10.0 added the virt machine's highmem-mmio-size property (hw/arm/virt.c, virt_set_highmem_mmio_size:
