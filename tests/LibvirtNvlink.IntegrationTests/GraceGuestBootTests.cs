@@ -26,7 +26,7 @@ public class GraceGuestBootTests(SidLibvirtd libvirtd, ITestOutputHelper output)
     /// the two CPU cells are at different distances from its nodes) transformed here: 9 and 10 nodes, booted on the
     /// kernel a Debian guest runs (its arm64 kernels allow 16 NUMA nodes, CONFIG_NODES_SHIFT=4).
     /// </summary>
-    public static TheoryData<string> Layouts() => ["gh200", "gb200-one-gpu"];
+    public static TheoryData<string> Layouts() => ["gh200", "gb200-one-gpu", "gb200-one-gpu-expander"];
 
     private static (string Output, Simulation.HostLayout Host) Layout(string name)
     {
@@ -39,7 +39,9 @@ public class GraceGuestBootTests(SidLibvirtd libvirtd, ITestOutputHelper output)
         var input = XDocument.Parse(tray.Input);
         input.Root!.Element("devices")!.Elements("hostdev")
             .Where(h => (string?)h.Element("source")!.Element("address")!.Attribute("domain") != "0x0018").Remove();
-        return (DomainTransformer.Transform(input.ToString(), SimulatedHosts.Topology(tray.Layout), tray.Options).Xml, tray.Layout);
+        // The expander layout for libvirt 9 (no vSMMU, legacy groups): the GPU on a root port under a pxb-pcie on its cell.
+        var options = name.EndsWith("-expander", StringComparison.Ordinal) ? tray.Options with { GraceLayout = GracePciLayout.Expander } : tray.Options;
+        return (DomainTransformer.Transform(input.ToString(), SimulatedHosts.Topology(tray.Layout), options).Xml, tray.Layout);
     }
 
     [Theory]
@@ -114,11 +116,21 @@ public class GraceGuestBootTests(SidLibvirtd libvirtd, ITestOutputHelper output)
         }
 
         // The guest's SRAT ties each GPU's cells to the PCI device standing in for it (bus in byte 2: QEMU 11.1 has 16c687d8).
+        var expanderCell = written.Element("metadata")!.Element(TransformRecord.RootName)!.Elements(TransformRecord.Ns + "grace-root-port")
+            .ToDictionary(r => (string)r.Attribute("source")!, r => written.Element("metadata")!.Element(TransformRecord.RootName)!
+                .Elements(TransformRecord.Ns + "grace-expander").Single(x => (string?)x.Attribute("index") == (string?)r.Attribute("expander")))
+            .ToDictionary(p => p.Key, p => int.Parse((string)p.Value.Attribute("node")!, CultureInfo.InvariantCulture));
         foreach (var (gpu, guestNodes) in gpus)
         {
             var guestAddress = StandInAddress(dump, gpu.Address);
-            Assert.Contains($"LVN pci {guestAddress} 0x1af4:0x1044", report);
+            var line = Assert.Single(report, l => l.StartsWith($"LVN pci {guestAddress} 0x1af4:0x1044 ", StringComparison.Ordinal));
             Assert.Equal(guestNodes.Order(), srat.ProximityDomainsOf(guestAddress).Order());
+            if (expanderCell.TryGetValue(gpu.Address.ToString(), out var cell))
+            {
+                // Under its expander the stand-in is on the node of the cell standing for the GPU's CPU node (the pxb's _PXM).
+                Assert.EndsWith($" numa={srat.NodeOf(cell)}", line, StringComparison.Ordinal);
+                Assert.Equal(gpu.NumaNode, hostOf[cell]);
+            }
         }
         Assert.Equal(giCells.Count, srat.GenericInitiators.Count);
         output.WriteLine("guest node → cell: " + string.Join(' ', cellOf.OrderBy(p => p.Key).Select(p => $"{p.Key}→{p.Value}")));
@@ -128,12 +140,29 @@ public class GraceGuestBootTests(SidLibvirtd libvirtd, ITestOutputHelper output)
         report.Where(l => l.Contains('=') && !l.StartsWith("LVN node", StringComparison.Ordinal) && !l.StartsWith("LVN pci", StringComparison.Ordinal))
             .Select(l => l[4..].Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
 
+    /// <summary>
+    /// Where the guest sees the stand-in. On pcie.0's hierarchy libvirt's bus is the guest's; behind a root port under a
+    /// pxb-pcie the guest numbers the port's bus after the expander's own (its busNr), so with one port on the expander
+    /// the device is on busNr + 1.
+    /// </summary>
     private static PciAddress StandInAddress(XElement dump, PciAddress gpu)
     {
         var alias = GraceAssignment.AliasFor(gpu);
-        var at = dump.Element("devices")!.Elements("rng").Single(r => (string?)r.Element("alias")?.Attribute("name") == alias).Element("address")!;
+        var devices = dump.Element("devices")!;
+        var at = devices.Elements("rng").Single(r => (string?)r.Element("alias")?.Attribute("name") == alias).Element("address")!;
+        var controllers = devices.Elements("controller").Where(c => (string?)c.Attribute("type") == "pci").ToDictionary(c => Dec(c, "index"));
+        var port = controllers[Hex(at, "bus")];
+        if ((string?)port.Attribute("model") == "pcie-root-port" && controllers[Hex(port.Element("address")!, "bus")] is { } parent &&
+            (string?)parent.Attribute("model") == "pcie-expander-bus")
+        {
+            Assert.Single(controllers.Values, c => c.Element("address") is { } a && Hex(a, "bus") == Dec(parent, "index"));
+            var busNr = Dec(parent.Element("target")!, "busNr");
+            return new PciAddress(Hex(at, "domain"), busNr + 1, Hex(at, "slot"), Hex(at, "function"));
+        }
         return new PciAddress(Hex(at, "domain"), Hex(at, "bus"), Hex(at, "slot"), Hex(at, "function"));
     }
+
+    private static int Dec(XElement e, string attribute) => int.Parse((string)e.Attribute(attribute)!, CultureInfo.InvariantCulture);
 
     /// <summary>Defines and starts the guest, waits until it powered itself off, and returns its report and libvirt's view of it.</summary>
     private (List<string> Report, XElement Dump) Boot(string domainName, string outputXml, GraceGuestImage.Files image)
@@ -194,7 +223,7 @@ public class GraceGuestBootTests(SidLibvirtd libvirtd, ITestOutputHelper output)
     /// <summary>
     /// A transform output as a small TCG guest: one vCPU and 256 MiB per CPU cell (the GPU nodes stay as written), the
     /// kernel and initramfs booted through UEFI, a serial console into a file, and each GPU hostdev replaced by a
-    /// virtio-rng PCI device with the GPU's alias, which the generic initiators in &lt;qemu:commandline&gt; name.
+    /// virtio-rng PCI device with the GPU's alias (which the generic initiators in &lt;qemu:commandline&gt; name) and guest address.
     /// </summary>
     private static XDocument ForBoot(string outputXml, string domainName, string kernel, string initrd, string serial)
     {
@@ -222,9 +251,11 @@ public class GraceGuestBootTests(SidLibvirtd libvirtd, ITestOutputHelper output)
         devices.Elements().Where(e => e.Name.LocalName is "disk" or "console" or "serial" or "interface").Remove();
         foreach (var hostdev in devices.Elements("hostdev").ToList())
         {
+            // The stand-in takes the GPU's place too: its guest address, on the expander layout's root port.
             hostdev.ReplaceWith(new XElement("rng", new XAttribute("model", "virtio"),
                 new XElement("backend", new XAttribute("model", "random"), "/dev/urandom"),
-                new XElement(hostdev.Element("alias")!)));
+                new XElement(hostdev.Element("alias")!),
+                hostdev.Element("address") is { } address ? new XElement(address) : null));
         }
         devices.Add(new XElement("serial", new XAttribute("type", "file"),
             new XElement("source", new XAttribute("path", serial)), new XElement("target", new XAttribute("port", "0"))));

@@ -6,7 +6,7 @@ namespace LibvirtNvlink.IntegrationTests;
 /// <summary>
 /// What a TCG aarch64 guest boots to report its NUMA layout: an arm64 kernel (Debian unstable's cloud kernel, or one
 /// built for 64 NUMA nodes by scripts/guest-kernel.sh), and an initramfs of a static busybox whose /init prints, on the
-/// serial console, the node masks, every node's CPUs, memory and distances, the guest's SRAT (hex) and its PCI devices,
+/// serial console, the node masks, every node's CPUs, memory and distances, the guest's SRAT (hex) and its PCI devices (with their NUMA node),
 /// then powers off. Built once and cached on the machine under /var/cache/libvirt-nvlink/guest/KEY, KEY hashing the
 /// kernel, busybox and /init.
 /// </summary>
@@ -30,7 +30,7 @@ public static class GraceGuestImage
         for d in /sys/devices/system/node/node*; do
           echo "LVN ${d##*/} cpulist=$(cat $d/cpulist) memtotal_kb=$(awk '/MemTotal/ {print $4}' $d/meminfo) distance=$(cat $d/distance)"
         done
-        for d in /sys/bus/pci/devices/*; do echo "LVN pci ${d##*/} $(cat $d/vendor):$(cat $d/device)"; done
+        for d in /sys/bus/pci/devices/*; do echo "LVN pci ${d##*/} $(cat $d/vendor):$(cat $d/device) numa=$(cat $d/numa_node)"; done
         echo "LVN srat=$(od -An -v -tx1 /sys/firmware/acpi/tables/SRAT | tr -d ' \n')"
         echo "LVN-END"
         poweroff -f

@@ -53,6 +53,8 @@ public class GraceOnLibvirt12Tests(SidLibvirtd libvirtd)
             var written = doc.Root!;
 
             Assert.Equal(Hostdevs(written), Hostdevs(defined));
+            // Guest addresses we wrote (the expander layout's root ports) stay; libvirt fills in the rest.
+            Assert.Equal(GuestBuses(written, onlyWritten: written), GuestBuses(defined, onlyWritten: written));
             Assert.Equal(Cells(written), Cells(defined));
             // libvirt completes the matrix it keeps: our distances stay, what it adds mirrors them.
             var ours = Distances(written);
@@ -124,6 +126,82 @@ public class GraceOnLibvirt12Tests(SidLibvirtd libvirtd)
         {
             Assert.Null(qemu.HighmemMmioSize);
         }
+    }
+
+    public static TheoryData<string> ExpanderOutputs() =>
+    [
+        .. GoldenCase.All().Where(c => c.Name.StartsWith("grace-", StringComparison.Ordinal) &&
+                                       Record(c).Elements(TransformRecord.Ns + "grace-expander").Any()).Select(c => c.Name),
+    ];
+
+    /// <summary>
+    /// The expander layout as QEMU gets it from libvirt 12.8: a pxb-pcie per host SMMU (and guest cell) of the GPUs, on the
+    /// guest cell that stands for their CPU node; a pcie-root-port per GPU under it with the GPU's vfio-pci on it; an
+    /// accelerated arm-smmuv3 on each expander (primary-bus) and the GPUs on the iommufd object where the output asks for them.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ExpanderOutputs))]
+    public void Expander_output_gives_QEMU_a_pxb_pcie_on_the_GPUs_node_per_host_SMMU_a_root_port_per_GPU_and_the_SMMU_and_iommufd_it_asks_for(string name)
+    {
+        Processes.RequireOrSkip(libvirtd.Available, libvirtd.Unavailable);
+        var c = GoldenCase.Named(name);
+        var qemu = NativeTopology(c);
+        var host = SimulatedHosts.Topology(c.Layout);
+        var hostOf = HostNodeOfEachGuestNode(c, host);
+        var record = Record(c);
+        var byId = qemu.Devices.Where(d => d.ContainsKey("id")).ToDictionary(d => d["id"]);
+        var sources = HostdevSources(c);
+        var vfioOf = qemu.Devices.Where(d => d.GetValueOrDefault("driver") == "vfio-pci")
+            .ToDictionary(d => d.TryGetValue("host", out var h) ? h : sources[int.Parse(d["id"]["hostdev".Length..], System.Globalization.CultureInfo.InvariantCulture)]);
+
+        var expanders = record.Elements(TransformRecord.Ns + "grace-expander")
+            .Select(e => (Index: Int((string?)e.Attribute("index")), Node: Int((string?)e.Attribute("node")), Smmu: (string)e.Attribute("smmu")!)).ToList();
+        var ports = record.Elements(TransformRecord.Ns + "grace-root-port")
+            .Select(e => (Index: Int((string?)e.Attribute("index")), Gpu: host.GraceGpuAt(PciAddress.Parse((string)e.Attribute("source")!))!, Expander: Int((string?)e.Attribute("expander")))).ToList();
+        Assert.NotEmpty(expanders);
+        Assert.Equal(GraceGpusOf(c, host).Select(g => g.Gpu.Address).Order(), ports.Select(p => p.Gpu.Address).Order());
+        foreach (var x in expanders)
+        {
+            var pxb = byId[$"pci.{x.Index}"];
+            Assert.Equal("pxb-pcie", pxb["driver"]);
+            Assert.Equal("pcie.0", pxb["bus"]);
+            Assert.Equal(x.Node.ToString(System.Globalization.CultureInfo.InvariantCulture), pxb.GetValueOrDefault("numa_node"));
+            var under = ports.Where(p => p.Expander == x.Index).ToList();
+            Assert.NotEmpty(under);
+            // One host SMMU per expander, and the cell it is on stands for the GPUs' CPU node.
+            Assert.All(under, p => Assert.Equal(x.Smmu, p.Gpu.Smmu));
+            Assert.All(under, p => Assert.Equal(p.Gpu.NumaNode, hostOf[x.Node]));
+        }
+        // No two expanders for one host SMMU on one cell, and none for GPUs of two SMMUs.
+        Assert.Equal(expanders.Count, expanders.Select(x => (x.Smmu, x.Node)).Distinct().Count());
+        Assert.Equal(ports.Select(p => (p.Gpu.Smmu, hostOf[expanders.Single(x => x.Index == p.Expander).Node])).Distinct().Count(), expanders.Count);
+        foreach (var p in ports)
+        {
+            var port = byId[$"pci.{p.Index}"];
+            Assert.Equal("pcie-root-port", port["driver"]);
+            Assert.Equal($"pci.{p.Expander}", port["bus"]);
+            Assert.Equal($"pci.{p.Index}", vfioOf[p.Gpu.Address.ToString()]["bus"]);
+        }
+
+        var smmus = qemu.Devices.Where(d => d.GetValueOrDefault("driver") == "arm-smmuv3").ToList();
+        var added = record.Elements(TransformRecord.Ns + "added-iommu").Select(e => Int((string?)e.Attribute("pci-bus"))).ToList();
+        Assert.Equal(added.Select(b => $"pci.{b}").Order(), smmus.Select(d => d["primary-bus"]).Order());
+        foreach (var smmu in smmus)
+        {
+            Assert.Equal("true", smmu["accel"]);
+            foreach (var (option, value) in GraceLayoutPlan.SmmuOptions.Where(o => o.Name != "accel")) Assert.Equal(value, smmu[option]);
+        }
+        var iommufd = record.Elements(TransformRecord.Ns + "added-iommufd").Select(e => (string)e.Attribute("source")!).ToHashSet();
+        var backend = qemu.Objects.SingleOrDefault(o => o.GetValueOrDefault("qom-type") == "iommufd");
+        Assert.Equal(iommufd.Count > 0, backend is not null);
+        foreach (var p in ports)
+        {
+            var vfio = vfioOf[p.Gpu.Address.ToString()];
+            if (iommufd.Contains(p.Gpu.Address.ToString())) Assert.Equal(backend!["id"], vfio["iommufd"]);
+            else Assert.False(vfio.ContainsKey("iommufd"));
+        }
+        // The accelerated SMMU translates for iommufd devices only: every GPU under one is on iommufd.
+        Assert.All(ports.Where(p => added.Contains(p.Expander)), p => Assert.Contains(p.Gpu.Address.ToString(), iommufd));
     }
 
     [Theory]
@@ -209,8 +287,20 @@ public class GraceOnLibvirt12Tests(SidLibvirtd libvirtd)
         File.WriteAllText(file, ForThisMachine(c, domainName).ToString());
         var native = libvirtd.Virsh("domxml-to-native", "qemu-argv", file);
         Assert.True(native.ExitCode == 0, native.Output);
-        return QemuTopology.Parse(native.Stdout);
+        return QemuTopology.Parse(native.Stdout, HostdevSources(c));
     }
+
+    private static XElement Record(GoldenCase c) =>
+        XDocument.Parse(File.ReadAllText(c.OutputPath)).Root!.Element("metadata")?.Element(TransformRecord.RootName) ?? new XElement(TransformRecord.RootName);
+
+    /// <summary>The output's PCI hostdev sources in document order: libvirt names the Nth hostdevN.</summary>
+    private static List<string> HostdevSources(GoldenCase c) =>
+    [
+        .. XDocument.Parse(File.ReadAllText(c.OutputPath)).Root!.Element("devices")!.Elements("hostdev")
+            .Select(h => h.Element("source")!.Element("address")!)
+            .Select(a => new PciAddress(Hex(a, "domain"), Hex(a, "bus"), Hex(a, "slot"), Hex(a, "function")).ToString()),
+    ];
+
 
     /// <summary>
     /// The golden output as this x86 machine without KVM can define it: TCG, a CPU model TCG offers, and no
@@ -266,15 +356,28 @@ public class GraceOnLibvirt12Tests(SidLibvirtd libvirtd)
             .Elements(TransformRecord.Ns + "grace-gpu")
             .Select(e => (host.GraceGpuAt(PciAddress.Parse((string)e.Attribute("source")!))!, Nodeset.Parse((string)e.Attribute("nodes")!)))];
 
-    /// <summary>What we write on a hostdev: source, variant driver model, &lt;acpi nodeset&gt;, user alias.</summary>
+    /// <summary>What we write on a hostdev: source, variant driver model, iommufd, &lt;acpi nodeset&gt;, user alias.</summary>
     private static List<string> Hostdevs(XElement domain) =>
     [
         .. domain.Element("devices")!.Elements("hostdev").Select(h => string.Join(" ",
             h.Element("source")!.Element("address")!.Attributes().Select(a => $"{a.Name}={a.Value}"),
             "model=" + (string?)h.Element("driver")?.Attribute("model"),
+            "iommufd=" + (string?)h.Element("driver")?.Attribute("iommufd"),
             "acpi=" + (string?)h.Element("acpi")?.Attribute("nodeset"),
             "alias=" + (string?)h.Element("alias")?.Attribute("name"))),
     ];
+
+    /// <summary>Source → guest bus of the hostdevs <paramref name="onlyWritten"/> gives a guest address.</summary>
+    private static List<string> GuestBuses(XElement domain, XElement onlyWritten)
+    {
+        static string Source(XElement h) => PciAddressXml.TryRead(h.Element("source")!.Element("address")!, out var a, out _) ? a.ToString() : "?";
+        var addressed = onlyWritten.Element("devices")!.Elements("hostdev").Where(h => h.Element("address") is not null).Select(Source).ToHashSet();
+        return
+        [
+            .. domain.Element("devices")!.Elements("hostdev").Where(h => addressed.Contains(Source(h)))
+                .Select(h => Source(h) + " bus=" + (PciAddress.TryParseXmlNumber((string?)h.Element("address")?.Attribute("bus"), out var bus) ? bus : -1)),
+        ];
+    }
 
     /// <summary>Each NUMA cell: id, CPUs, memory in KiB.</summary>
     private static List<string> Cells(XElement domain) =>
@@ -293,4 +396,7 @@ public class GraceOnLibvirt12Tests(SidLibvirtd libvirtd)
     private static IEnumerable<XElement> NumaCells(XElement domain) => domain.Element("cpu")?.Element("numa")?.Elements("cell") ?? [];
 
     private static int Int(string? s) => int.Parse(s ?? "", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static int Hex(XElement address, string attribute) =>
+        PciAddress.TryParseXmlNumber((string?)address.Attribute(attribute), out var v) ? v : throw new FormatException($"{attribute} of {address}");
 }

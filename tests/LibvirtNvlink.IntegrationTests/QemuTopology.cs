@@ -22,12 +22,22 @@ public sealed record QemuTopology(
     IReadOnlyList<(string HostDevice, int Node)> GenericInitiators,
     string? HighmemMmioSize)
 {
+    /// <summary>Every -device, as its properties (driver included).</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, string>> Devices { get; init; } = [];
+
+    /// <summary>Every -object, as its properties (qom-type included).</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, string>> Objects { get; init; } = [];
+
     /// <summary>The distance QEMU uses between two nodes: as given, else the reverse direction, else none.</summary>
     public int? Distance(int a, int b) =>
         Distances.TryGetValue((a, b), out var d) ? d : Distances.TryGetValue((b, a), out var r) ? r : null;
 
-    public static QemuTopology Parse(string commandLine)
+    /// <param name="hostdevSources">The domain's PCI hostdev sources in document order: with iommufd libvirt passes the
+    /// device as an fd and writes no host=, so the id libvirt gives the Nth one (hostdevN) tells which it is.</param>
+    public static QemuTopology Parse(string commandLine, IReadOnlyList<string>? hostdevSources = null)
     {
+        var devices = new List<IReadOnlyDictionary<string, string>>();
+        var objects = new List<IReadOnlyDictionary<string, string>>();
         var argv = ShellWords(commandLine);
         var nodes = new Dictionary<int, QemuNumaNode>();
         var distances = new Dictionary<(int, int), int>();
@@ -53,11 +63,19 @@ public sealed record QemuTopology(
                     break;
                 case "-object":
                     var obj = Properties(value, "qom-type");
+                    objects.Add(obj);
                     if (obj.GetValueOrDefault("qom-type") == "acpi-generic-initiator") initiators.Add((obj["pci-dev"], Int(obj["node"])));
                     break;
                 case "-device":
                     var dev = Properties(value, "driver");
+                    devices.Add(dev);
                     if (dev.TryGetValue("host", out var host) && dev.TryGetValue("id", out var devId)) hostOfId[devId] = host;
+                    else if (dev.GetValueOrDefault("driver") == "vfio-pci" && dev.TryGetValue("id", out var fdId) && hostdevSources is not null &&
+                             fdId.StartsWith("hostdev", StringComparison.Ordinal) && int.TryParse(fdId["hostdev".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var n) &&
+                             n < hostdevSources.Count)
+                    {
+                        hostOfId[fdId] = hostdevSources[n];
+                    }
                     break;
                 case "-machine":
                     if (KeyValues(value, out _).TryGetValue("highmem-mmio-size", out var size)) mmio = size;
@@ -65,7 +83,11 @@ public sealed record QemuTopology(
             }
         }
         return new QemuTopology(nodes, distances,
-            [.. initiators.Select(g => (hostOfId.TryGetValue(g.Id, out var h) ? h : "unknown device id " + g.Id, g.Node))], mmio);
+            [.. initiators.Select(g => (hostOfId.TryGetValue(g.Id, out var h) ? h : "unknown device id " + g.Id, g.Node))], mmio)
+        {
+            Devices = devices,
+            Objects = objects,
+        };
     }
 
     /// <summary>Options in either form QEMU takes: a JSON object, or "type,key=value,…" with the type under <paramref name="typeKey"/>.</summary>
