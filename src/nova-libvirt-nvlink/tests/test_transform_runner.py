@@ -51,6 +51,14 @@ class TransformRunnerTest(testtools.TestCase):
         os.chmod(path, stat.S_IRWXU)
         return path
 
+    def test_the_grace_layout_option_reaches_the_cli(self) -> None:
+        # The CLI checks its arguments: a layout it did not know would fail the transform, so this one runs it too.
+        settings = self.settings(cli())._replace(grace_layout="flat")
+        argv = transform.command(settings, "12.8.0", "11.1.3")
+        self.assertEqual(["--grace-layout", "flat"], argv[argv.index("--grace-layout"):argv.index("--grace-layout") + 2])
+        xml = transform.complete(PSERIES_WITH_V100, "uuid", settings, "12.8.0", "11.1.3")
+        self.assertIn("spapr-pci-host-bridge", xml)
+
     def test_a_domain_without_hostdevs_is_returned_without_running_anything(self) -> None:
         # The binary does not exist: had complete() tried to run it, it would have raised.
         xml = transform.complete(PSERIES_WITHOUT_DEVICES, "uuid", self.settings("/nonexistent/libvirt-nvlink"), "9.0.0", "7.2.0")

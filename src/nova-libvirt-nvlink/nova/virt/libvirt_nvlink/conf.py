@@ -31,6 +31,16 @@ OPTS: List[cfg.Opt] = [
             ("never", "never write <hard_limit>"),
         ],
         help="transform --memlock."),
+    cfg.StrOpt(
+        "grace_layout",
+        default="auto",
+        choices=[
+            ("auto", "the expander layout where the host's libvirt, QEMU and kernel support all of it, else flat"),
+            ("flat", "Grace GPUs on the default pcie-root, legacy VFIO groups, no virtual IOMMU"),
+            ("expander", "a pcie-expander-bus per host SMMU on the GPUs' NUMA cell, with iommufd and an accelerated "
+                         "SMMUv3 where supported"),
+        ],
+        help="transform --grace-layout: where Grace GPUs sit on the guest's PCIe tree."),
     cfg.IntOpt(
         "timeout",
         default=60,

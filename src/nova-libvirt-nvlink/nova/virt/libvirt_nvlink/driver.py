@@ -31,7 +31,7 @@ class LibvirtNvlinkDriver(libvirt_driver.LibvirtDriver):
         group = CONF.libvirt_nvlink
         return transform.TransformSettings(
             binary=transform.resolve_binary(group.binary, nvlink_conf.DEFAULT_BINARIES),
-            host_root=group.host_root, memlock=group.memlock, timeout=group.timeout)
+            host_root=group.host_root, memlock=group.memlock, timeout=group.timeout, grace_layout=group.grace_layout)
 
     def _target_versions(self) -> Tuple[str, str]:
         conn = self._host.get_connection()

@@ -32,6 +32,7 @@ class TransformSettings(NamedTuple):
     host_root: str
     memlock: str
     timeout: int
+    grace_layout: str = "auto"
 
 
 def resolve_binary(configured: Optional[str], defaults: Sequence[str]) -> str:
@@ -65,6 +66,7 @@ def command(settings: TransformSettings, libvirt_version: str, qemu_version: str
     return [settings.binary, "transform", "-",
             "--host-root", settings.host_root,
             "--memlock", settings.memlock,
+            "--grace-layout", settings.grace_layout,
             "--libvirt-version", libvirt_version,
             "--qemu-version", qemu_version]
 
