@@ -263,6 +263,49 @@ public class GraceOnLibvirt12Tests(SidLibvirtd libvirtd)
         Assert.Equal(VersionThresholds.LibvirtDriverModel, ReleaseMentioning(news.Stdout, "``<driver model="));
     }
 
+    /// <summary>
+    /// The expander layout's gates, as far as this libvirt and QEMU can prove them: both are at or past every gate, the
+    /// schema has each attribute the transform writes, QEMU has each property libvirt makes of them, and NEWS dates the
+    /// per-hostdev iommufd. The earlier releases (libvirt 11.10 for pciBus, QEMU 10.2, 11.0) come from upstream's own
+    /// words in VersionThresholds; a newer binary cannot show where a feature began.
+    /// </summary>
+    [Fact]
+    public void The_expander_layouts_gates_agree_with_libvirt_12s_schema_and_NEWS_and_what_QEMU_11_accepts()
+    {
+        Processes.RequireOrSkip(libvirtd.Available, libvirtd.Unavailable);
+        const string qemu = "/usr/bin/qemu-system-aarch64";
+        var smmu = libvirtd.Tool(qemu, ["-device", "arm-smmuv3,help"]);
+        foreach (var property in new[] { "primary-bus=", "accel=", "ats=", "ril=", "ssidsize=", "oas=", "cmdqv=" })
+        {
+            Assert.True(smmu.Output.Contains(property, StringComparison.Ordinal), $"arm-smmuv3 has no {property}: {smmu.Output}");
+        }
+        Assert.Contains("fd=", libvirtd.Tool(qemu, ["-object", "iommufd,help"]).Output, StringComparison.Ordinal);
+        Assert.Contains("iommufd=", libvirtd.Tool(qemu, ["-device", "vfio-pci,help"]).Output, StringComparison.Ordinal);
+        Assert.Contains("numa_node=", libvirtd.Tool(qemu, ["-device", "pxb-pcie,help"]).Output, StringComparison.Ordinal);
+
+        var version = libvirtd.Virsh("version", "--daemon");
+        var running = System.Text.RegularExpressions.Regex.Match(version.Stdout, @"Running hypervisor: QEMU (\d+)\.(\d+)\.");
+        var library = System.Text.RegularExpressions.Regex.Match(version.Stdout, @"Running against daemon: (\S+)");
+        Versions.LibvirtVersion? daemon = null;
+        Assert.True(running.Success && library.Success && Versions.LibvirtVersion.TryParse(library.Groups[1].Value, out var d) && (daemon = d) is not null, version.Output);
+        var q = (Int(running.Groups[1].Value), Int(running.Groups[2].Value));
+        Assert.All(new[] { VersionThresholds.QemuIommufd, VersionThresholds.QemuSmmuv3Device, VersionThresholds.QemuSmmuv3Accel, VersionThresholds.QemuSmmuv3Cmdqv },
+            gate => Assert.True(q.CompareTo(gate) >= 0, $"QEMU {q} is older than the gate {gate}"));
+        Assert.All(new[] { VersionThresholds.LibvirtSmmuv3PciBus, VersionThresholds.LibvirtHostdevIommufd, VersionThresholds.LibvirtSmmuv3Accel },
+            gate => Assert.True(daemon >= gate, $"libvirt {daemon} is older than the gate {gate}"));
+
+        var schema = libvirtd.Tool("/bin/cat", ["/usr/share/libvirt/schemas/domaincommon.rng"]).Stdout;
+        var iommu = schema[schema.IndexOf("<define name=\"iommu\">", StringComparison.Ordinal)..];
+        iommu = iommu[..iommu.IndexOf("</define>", StringComparison.Ordinal)];
+        foreach (var attribute in GraceLayoutPlan.SmmuOptions.Select(o => o.Name).Append("pciBus").Append("cmdqv"))
+        {
+            Assert.Contains($"<attribute name=\"{attribute}\">", iommu, StringComparison.Ordinal);
+        }
+        Assert.Contains("<attribute name=\"iommufd\">", libvirtd.Tool("/bin/cat", ["/usr/share/libvirt/schemas/basictypes.rng"]).Stdout, StringComparison.Ordinal);
+        var news = libvirtd.Tool("/bin/sh", ["-c", "zcat /usr/share/doc/libvirt-common/NEWS.gz"]).Stdout;
+        Assert.Contains($"Introduced in v{VersionThresholds.LibvirtHostdevIommufd} by implementing IOMMUFD backend support", news, StringComparison.Ordinal);
+    }
+
     /// <summary>The release whose NEWS section (headed "vX.Y.Z (date)") first mentions <paramref name="text"/>, reading oldest last.</summary>
     private static Versions.LibvirtVersion? ReleaseMentioning(string news, string text)
     {
