@@ -527,8 +527,9 @@ public static class GraceDomainTransformer
                         continue;
                     }
                     var value = hostOf.TryGetValue(other, out var h) && host.NumaNode(gpu.GiNodes[i])?.Distances.TryGetValue(h, out var hd) == true ? hd : RemoteDistance;
-                    // libvirt rejects 10 between distinct cells; hosts do not report it, but guard the guest.
-                    row.Add((other, value <= LocalDistance ? RemoteDistance : value));
+                    // libvirt rejects 10 between distinct cells, yet a GPU's own nodes can be 10 apart in the host's SLIT
+                    // (KubeVirt's Grace fixtures): 11, the nearest distance libvirt allows, as KubeVirt writes.
+                    row.Add((other, value <= LocalDistance ? LocalDistance + 1 : value));
                 }
                 rows.Add(row);
             }
