@@ -141,6 +141,9 @@ public static class MemlockCalculator
     public static MemlockResult Nv2Requirement(DomainDefinition d, IHostPciFacts host, LibvirtVersion target) =>
         Calculate(d, host, target < VersionThresholds.LibvirtNv2Memlock ? VersionThresholds.LibvirtNv2Memlock : target, ignoreHardLimit: true);
 
+    /// <summary>The guest memory libvirt sizes its limits by (KiB, aligned as at start), whatever rule applies.</summary>
+    internal static ulong AlignedMemoryKiB(DomainDefinition d) => AlignedMemory(d, []).Memory;
+
     private static bool IsValid(PciHostdev h) => h.Source.Domain != 0 || h.Source.Bus != 0 || h.Source.Slot != 0;
 
     /// <summary>Memory as qemuDomainAlignMemorySizes leaves it: 256 MiB steps on ppc64, 1 MiB elsewhere.</summary>

@@ -79,6 +79,7 @@ public static class TopologyBuilder
         {
             GraceGpus = grace,
             NumaNodes = numaNodes,
+            KernelRelease = facts.KernelRelease,
         };
     }
 
