@@ -65,7 +65,8 @@ public static class GraceMemlock
         }
         var mdevs = d.Devices?.Elements("hostdev").Where(e => (string?)e.Attribute("type") == "mdev").ToList() ?? [];
         for (var i = 0; i < mdevs.Count; i++) legacy.Add(spaces.Of(mdevs[i], "mdev" + i.ToString(CultureInfo.InvariantCulture)));
-        var others = (ulong)(d.NvmeDiskCount + d.VdpaInterfaceCount);
+        var vdpaDisks = d.Devices?.Elements("disk").Count(e => (string?)e.Attribute("type") == "vhostvdpa") ?? 0;
+        var others = (ulong)(d.NvmeDiskCount + d.VdpaInterfaceCount + vdpaDisks);
 
         terms.Add(new MemlockTerm("iommufdSpaces", (ulong)iommufd.Count,
             "iommufd IOAS holding guest RAM: one per DMA address space of the iommufd hostdevs (system memory; the one all accelerated SMMUv3s share; one per device behind another vIOMMU)"));
