@@ -84,15 +84,7 @@ internal static class ExplainCommand
             w.WriteBoolean("unlimited", r.Unlimited);
             w.WriteString("libvirtVersion", target.Version.ToString());
             w.WriteString("libvirtVersionSource", target.Source);
-            w.WriteStartObject("terms");
-            foreach (var t in r.Terms) w.WriteNumber(t.Name, t.Value);
-            w.WriteEndObject();
-            w.WriteStartObject("formulas");
-            foreach (var t in r.Terms) w.WriteString(t.Name, t.Formula);
-            w.WriteEndObject();
-            w.WriteStartArray("notes");
-            foreach (var n in r.Notes) w.WriteStringValue(n);
-            w.WriteEndArray();
+            WriteDerivation(w, r.Terms, r.Notes);
             if (grace is not null)
             {
                 w.WriteStartObject("grace");
@@ -100,21 +92,26 @@ internal static class ExplainCommand
                 w.WriteBoolean("hardLimitNeeded", grace.HardLimitNeeded);
                 w.WriteString("reason", ReasonName(grace.Reason));
                 w.WriteString("why", grace.Why);
-                w.WriteStartObject("terms");
-                foreach (var t in grace.Terms) w.WriteNumber(t.Name, t.Value);
-                w.WriteEndObject();
-                w.WriteStartObject("formulas");
-                foreach (var t in grace.Terms) w.WriteString(t.Name, t.Formula);
-                w.WriteEndObject();
-                w.WriteStartArray("notes");
-                foreach (var n in grace.Notes) w.WriteStringValue(n);
-                if (HardLimitVerdict(d, grace) is { } verdict) w.WriteStringValue(verdict);
-                w.WriteEndArray();
+                WriteDerivation(w, grace.Terms, HardLimitVerdict(d, grace) is { } verdict ? [.. grace.Notes, verdict] : grace.Notes);
                 w.WriteEndObject();
             }
             w.WriteEndObject();
         }
         stdout.WriteByte((byte)'\n');
+    }
+
+    /// <summary>The "terms", "formulas" and "notes" members of one derivation.</summary>
+    private static void WriteDerivation(Utf8JsonWriter w, IReadOnlyList<MemlockTerm> terms, IReadOnlyList<string> notes)
+    {
+        w.WriteStartObject("terms");
+        foreach (var t in terms) w.WriteNumber(t.Name, t.Value);
+        w.WriteEndObject();
+        w.WriteStartObject("formulas");
+        foreach (var t in terms) w.WriteString(t.Name, t.Formula);
+        w.WriteEndObject();
+        w.WriteStartArray("notes");
+        foreach (var n in notes) w.WriteStringValue(n);
+        w.WriteEndArray();
     }
 
     private static void WriteText(DomainDefinition d, MemlockResult r, TargetLibvirt target, GraceMemlockResult? grace)
@@ -124,20 +121,19 @@ internal static class ExplainCommand
         o.WriteLine($"domain '{d.Name}', libvirt {target.Version} ({target.Source})");
         var limit = r.Unlimited ? "unlimited" : r.Bytes == 0 ? "none (libvirt leaves the process limit alone)" : string.Create(inv, $"{r.Bytes} bytes ({r.Bytes / (double)(1UL << 30):0.##} GiB)");
         o.WriteLine($"locked-memory limit: {limit}   rule: {r.Rule}");
-        foreach (var t in r.Terms)
-        {
-            o.WriteLine(string.Create(inv, $"  {t.Name,-16} {t.Value,20}   {t.Formula}"));
-        }
+        WriteTermLines(o, r.Terms);
         foreach (var n in r.Notes) o.WriteLine($"  note: {n}");
         if (grace is null) return;
         o.WriteLine(string.Create(inv, $"Grace requirement: {grace.NeedBytes} bytes ({grace.NeedBytes / (double)(1UL << 30):0.##} GiB)   hard_limit needed: {(grace.HardLimitNeeded ? "yes" : "no")} ({ReasonName(grace.Reason)})"));
-        foreach (var t in grace.Terms)
-        {
-            o.WriteLine(string.Create(inv, $"  {t.Name,-16} {t.Value,20}   {t.Formula}"));
-        }
+        WriteTermLines(o, grace.Terms);
         o.WriteLine($"  verdict: {grace.Why}.");
         if (grace.HardLimitNeeded) o.WriteLine($"  set <memtune><hard_limit unit='KiB'>{grace.NeedKiB}</hard_limit></memtune> (libvirt-nvlink transform writes it with --memlock auto).");
         foreach (var n in grace.Notes) o.WriteLine($"  note: {n}");
         if (HardLimitVerdict(d, grace) is { } verdict) o.WriteLine($"  note: {verdict}");
+    }
+
+    private static void WriteTermLines(TextWriter o, IReadOnlyList<MemlockTerm> terms)
+    {
+        foreach (var t in terms) o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {t.Name,-16} {t.Value,20}   {t.Formula}"));
     }
 }
