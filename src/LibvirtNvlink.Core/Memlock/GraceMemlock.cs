@@ -88,6 +88,8 @@ public static class GraceMemlock
         if (iommufd.Count > 0 && assigned.Count > 0)
         {
             notes.Add(IommufdBarAccounting.Explain(IommufdBarAccounting.Classify(kernelRelease), kernelRelease));
+            notes.Add("the BAR sizes are the ones sysfs shows; QEMU maps the BARs nvgrace-gpu emulates (the coherent memory as BAR4, a carve-out as BAR2), " +
+                      "which the hook's prepare reads from VFIO: where those are larger, so is the need: then set a <hard_limit> that covers them.");
             notes.Add("iommufd counts pinned memory per user unless told otherwise: libvirt sets process-based accounting (IOMMU_OPTION_RLIMIT_MODE) on the " +
                       "/dev/iommu it opens for the domain; a QEMU that opens /dev/iommu itself shares one count among all QEMUs of its user.");
         }
