@@ -216,22 +216,39 @@ public sealed class HookDispatcher(HookEnvironment env, TextWriter stderr)
         var actual = PlatformReader.MaxLockedMemory(env.Host, pid);
         var topology = HostDiscovery.Discover(env.Host, PciIds.IsOfInterest, _ids);
         var target = PreflightFactsReader.TargetFromCache(PlatformReader.ReadLibvirtCache(env.LibvirtCapabilityCache, domain.Emulator).LibvirtNumber);
-        var required = MemlockCalculator.Nv2Requirement(domain, new TopologyPciFacts(topology), target.Version);
-        var requirement = $"requirement {required.Bytes} bytes, {required.Rule}";
+        // The domain's own kind decides the requirement: a Grace guest locks per DMA address space and iommufd-charged
+        // BARs, an NVLink2 guest what an NVLink2-aware libvirt computes.
+        var (kind, requiredBytes, requirement, consequence) = GraceAssignment.AssignedGraceGpus(domain, topology).Count > 0
+            ? GraceRequirement(domain, topology, target.Version)
+            : Nv2Requirement(domain, topology, target.Version);
         if (actual is null)
         {
-            Log(hook, $"cannot read /proc/{pid}/limits ({requirement})");
+            Log(hook, $"cannot read /proc/{pid}/limits ({kind} {requirement})");
         }
-        else if (domain.VirtType == "kvm" && actual.Value < required.Bytes)
+        else if (domain.VirtType == "kvm" && actual.Value < requiredBytes)
         {
-            Log(hook, $"QEMU pid {pid} Max locked memory {actual} bytes is below the NVLink2 {requirement}; GPU RAM mappings may fail. " +
+            Log(hook, $"QEMU pid {pid} Max locked memory {actual} bytes is below the {kind} {requirement}; {consequence} " +
                       "Set <memtune><hard_limit> (libvirt-nvlink transform --memlock write).", error: true);
         }
         else
         {
-            Log(hook, $"QEMU pid {pid} Max locked memory {(actual == ulong.MaxValue ? "unlimited" : actual + " bytes")} ({requirement}): ok");
+            Log(hook, $"QEMU pid {pid} Max locked memory {(actual == ulong.MaxValue ? "unlimited" : actual + " bytes")} ({kind} {requirement}): ok");
         }
         return Ok;
+    }
+
+    private static (string Kind, ulong Bytes, string Requirement, string Consequence) Nv2Requirement(DomainDefinition domain, HostTopology topology, Versions.LibvirtVersion target)
+    {
+        var r = MemlockCalculator.Nv2Requirement(domain, new TopologyPciFacts(topology), target);
+        return ("NVLink2", r.Bytes, $"requirement {r.Bytes} bytes, {r.Rule}", "GPU RAM mappings may fail.");
+    }
+
+    private static (string Kind, ulong Bytes, string Requirement, string Consequence) GraceRequirement(DomainDefinition domain, HostTopology topology, Versions.LibvirtVersion target)
+    {
+        var r = GraceMemlock.Compute(domain, topology, target, topology.KernelRelease);
+        return ("Grace", r.NeedBytes,
+            $"requirement {r.NeedBytes} bytes, {r.Term("ramCopies")} x guest RAM + {r.Term("barCopies")} x {r.Term("graceBarKiB")} KiB of BARs + 1 GiB",
+            "DMA mappings of guest RAM or of the GPUs' BARs may fail with ENOMEM.");
     }
 
     private int Release(HookInvocation hook)

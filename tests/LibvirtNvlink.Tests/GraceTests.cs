@@ -486,39 +486,3 @@ public class GraceTests
         Assert.Equal("\n", File.ReadAllText(Path.Combine(root, "sys/bus/pci/devices/0018:01:00.0/driver_override")));
     }
 }
-
-/// <summary>explain's notes for Grace GPUs: when iommufd makes the BARs count against the limit.</summary>
-public class GraceMemlockNotesTests
-{
-    private static readonly Versions.LibvirtVersion Libvirt = new(9, 0, 0);
-
-    private static IReadOnlyList<string> Notes(string driver)
-    {
-        var xml = $"""
-            <domain type='kvm'><name>g</name><memory unit='GiB'>16</memory><os><type arch='aarch64' machine='virt'>hvm</type></os>
-              <devices><hostdev mode='subsystem' type='pci' managed='no'>{driver}<source><address domain='0x0009' bus='0x01' slot='0x00' function='0x0'/></source></hostdev></devices>
-            </domain>
-            """;
-        var d = Domain.DomainDefinition.Parse(xml);
-        var host = SimulatedHosts.Topology(BuiltInLayouts.GraceHopper1Gpu);
-        var result = Memlock.MemlockCalculator.Calculate(d, new Memlock.TopologyPciFacts(host), Libvirt);
-        return [.. Memlock.GraceMemlockNotes.For(d, host, result)];
-    }
-
-    [Fact]
-    public void With_iommufd_the_BARs_are_added_to_libvirts_limit_and_the_hard_limit_to_set_is_given()
-    {
-        var notes = Notes("<driver iommufd='yes'/>");
-        Assert.Contains(notes, n => n.Contains("uses iommufd", StringComparison.Ordinal));
-        // 16 GiB + 1 GiB (libvirt) + 16 MiB + 1 GiB + 128 GiB (BAR0, BAR2, BAR4).
-        var kib = ((16UL << 30) + (1UL << 30) + (16UL << 20) + (1UL << 30) + (128UL << 30)) >> 10;
-        Assert.Contains(notes, n => n.Contains($"<hard_limit unit='KiB'>{kib}</hard_limit>", StringComparison.Ordinal));
-    }
-
-    [Fact]
-    public void With_the_legacy_container_libvirts_limit_is_enough()
-    {
-        var note = Assert.Single(Notes(""));
-        Assert.Contains("does not pin them", note, StringComparison.Ordinal);
-    }
-}

@@ -198,7 +198,36 @@ public class HookDispatcherTests
         Assert.Equal(0, r.ExitCode);
         // The simulated QEMU's limit, not the test runner's own.
         Assert.Contains("QEMU pid 4243 Max locked memory 65536 bytes", r.Log, StringComparison.Ordinal);
-        Assert.Contains("requirement 619037327360 bytes", r.Log, StringComparison.Ordinal);
+        Assert.Contains("below the NVLink2 requirement 619037327360 bytes", r.Log, StringComparison.Ordinal);
+    }
+
+    /// <summary>A GH200 guest whose hostdev uses iommufd, on the simulated GH200 host, with QEMU's limits file.</summary>
+    private static HookHarness GraceStarted(string limit, out string xml)
+    {
+        var root = SimulatedHosts.Fresh(BuiltInLayouts.GraceHopper1Gpu);
+        Directory.CreateDirectory(Path.Combine(root, "proc/4244"));
+        File.WriteAllText(Path.Combine(root, "proc/4244/limits"),
+            "Limit                     Soft Limit           Hard Limit           Units     \n" +
+            $"Max locked memory         {limit,-20} {limit,-20} bytes     \n");
+        var h = new HookHarness(root, qemu: (11, 1), libvirt: "12008000");
+        File.WriteAllText(Path.Combine(h.RunDir, "gh.pid"), "4244\n");
+        xml = GraceMemlockDomains.GuestXml(16 * 1024, [GraceMemlockDomains.Gh200], GuestIommuLayout.Flat, GuestVfioBackend.IommufdPerHostdev)
+            .Replace("<devices>\n", "<devices>\n    <emulator>/usr/bin/qemu-system-aarch64</emulator>\n", StringComparison.Ordinal);
+        return h;
+    }
+
+    [Theory]
+    // libvirt 12.8 sets 16 GiB + 1 GiB; with iommufd the GH200's 129 GiB of BARs are charged too.
+    [InlineData("18253611008", "Max locked memory 18253611008 bytes is below the Grace requirement 156783083520 bytes, 1 x guest RAM")]
+    [InlineData("unlimited", "Max locked memory unlimited (Grace requirement 156783083520 bytes, 1 x guest RAM")]
+    public void Started_compares_a_Grace_guests_limit_with_the_Grace_requirement_not_the_NVLink2_one(string limit, string logged)
+    {
+        var h = GraceStarted(limit, out var xml);
+        var r = h.Run(xml, "gh", "started", "begin", "-");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("QEMU pid 4244 " + logged, r.Log, StringComparison.Ordinal);
+        Assert.Equal(limit != "unlimited", r.Log.Contains("may fail with ENOMEM", StringComparison.Ordinal));
+        Assert.DoesNotContain("NVLink2", r.Log, StringComparison.Ordinal);
     }
 
     [Fact]

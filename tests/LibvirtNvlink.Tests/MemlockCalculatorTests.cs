@@ -235,6 +235,21 @@ public class MemlockCalculatorTests
         Assert.Equal(26214400UL << 10, r.Bytes);
     }
 
+    [Theory]
+    // One hostdev and one NVMe disk, no <iommu>: up to 9.2 the disk is one more VFIO device under the single VFIO
+    // term; from 9.3 it is a term of its own (qemumemlock-pc-hostdev-nvme: 3 GiB for 1 GiB of RAM).
+    [InlineData("9.2.0", 1UL)]
+    [InlineData("9.3.0", 2UL)]
+    public void From_libvirt_9_3_an_NVMe_disk_is_a_term_of_its_own_next_to_a_hostdev(string version, ulong factor)
+    {
+        var devs = "<disk type='nvme' device='disk'><source type='pci' managed='yes' namespace='1'><address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/></source><target dev='vde' bus='virtio'/></disk>" +
+                   "<hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0001' bus='0x01' slot='0x00' function='0x0'/></source></hostdev>";
+        Assert.True(LibvirtVersion.TryParse(version, out var v));
+        var r = Calc(Domain("kvm", "x86_64", "<memory unit='GiB'>8</memory>", devs), v);
+        Assert.Equal(factor, r.Term("factor"));
+        Assert.Equal((factor * 8 + 1) << 30, r.Bytes);
+    }
+
     [Fact]
     public void No_VFIO_like_device_means_no_limit()
     {

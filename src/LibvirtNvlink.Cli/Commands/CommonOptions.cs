@@ -15,7 +15,7 @@ internal static class CommonOptions
     {
         var o = new Option<string>("--memlock")
         {
-            Description = "auto: write <hard_limit> only when the target libvirt cannot compute the NVLink2 limit; write: always; never",
+            Description = "auto: write <hard_limit> only when the target libvirt's own limit falls short (NVLink2: libvirt < 5.3; Grace: iommufd-charged BARs, RAM pinned more often than libvirt counts); write: always; never",
             DefaultValueFactory = _ => "auto",
         };
         o.AcceptOnlyFromAmong([.. MemlockModeNames.All]);

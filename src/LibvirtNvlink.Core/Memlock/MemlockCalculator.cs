@@ -61,8 +61,12 @@ public static class MemlockCalculator
 
         var (memory, maxMemory) = AlignedMemory(d, terms);
         var hostdevs = d.PciHostdevs();
-        var nVfio = hostdevs.Count(h => h.IsVfio) + d.MdevHostdevCount + d.NvmeDiskCount;
-        var nVdpa = d.VdpaInterfaceCount;
+        // libvirt < 9.3 counts NVMe disks among the VFIO devices, 9.3 and later as a term of their own.
+        var nvmeApart = target >= VersionThresholds.LibvirtNvmeMemlockTerm;
+        var nNvme = d.NvmeDiskCount;
+        var nVfio = hostdevs.Count(h => h.IsVfio) + d.MdevHostdevCount + (nvmeApart ? 0 : nNvme);
+        var nVdpa = d.VdpaInterfaceCount + (d.Devices?.Elements("disk").Count(e => (string?)e.Attribute("type") == "vhostvdpa") ?? 0);
+        var nOwn = nVdpa + (nvmeApart ? nNvme : 0);
 
         if (d.IsPpc64 && d.VirtType == "kvm")
         {
@@ -87,7 +91,7 @@ public static class MemlockCalculator
                 notes.Add($"{nv2Bridge.Source} is an NVLink2 bridge (its of_node has ibm,gpu, ibm,nvlink, ibm,nvlink-speed and memory-region)");
                 rule = MemlockRules.Ppc64Nvlink2;
             }
-            else if (nVfio > 0 || nVdpa > 0)
+            else if (nVfio > 0 || nOwn > 0)
             {
                 var ddw = memory + memory / 512 * n + 8192;
                 passthrough = Math.Max(2UL * 1024 * 1024 * n, ddw);
@@ -113,7 +117,7 @@ public static class MemlockCalculator
         {
             notes.Add($"virt type '{d.VirtType}' is not kvm: libvirt uses the generic rule even on ppc64 (TCG needs no TCE tables)");
         }
-        if (nVfio == 0 && nVdpa == 0)
+        if (nVfio == 0 && nOwn == 0)
         {
             terms.Add(new MemlockTerm("limitKiB", 0, "no VFIO, mdev, NVMe or vDPA device: libvirt sets no limit"));
             return new MemlockResult(0, MemlockRules.None, 0, terms, notes);
@@ -121,8 +125,10 @@ public static class MemlockCalculator
         ulong factor;
         if (target >= VersionThresholds.LibvirtPerDeviceVfioFactor)
         {
-            factor = (ulong)nVdpa + (nVfio > 0 ? (d.HasIommu ? (ulong)nVfio : 1UL) : 0UL);
-            terms.Add(new MemlockTerm("factor", factor, "nVDPA + (nVFIO > 0 ? (guest has <iommu> ? nVFIO : 1) : 0), nVFIO counting PCI/mdev hostdevs and NVMe disks (libvirt >= 8.7)"));
+            factor = (ulong)nOwn + (nVfio > 0 ? (d.HasIommu ? (ulong)nVfio : 1UL) : 0UL);
+            terms.Add(new MemlockTerm("factor", factor, nvmeApart
+                ? "nVDPA + nNVMe + (nVFIO > 0 ? (guest has <iommu> ? nVFIO : 1) : 0), nVFIO counting PCI/mdev hostdevs (libvirt >= 9.3)"
+                : "nVDPA + (nVFIO > 0 ? (guest has <iommu> ? nVFIO : 1) : 0), nVFIO counting PCI/mdev hostdevs and NVMe disks (libvirt 8.7 to 9.2)"));
         }
         else
         {
@@ -140,6 +146,9 @@ public static class MemlockCalculator
     /// </summary>
     public static MemlockResult Nv2Requirement(DomainDefinition d, IHostPciFacts host, LibvirtVersion target) =>
         Calculate(d, host, target < VersionThresholds.LibvirtNv2Memlock ? VersionThresholds.LibvirtNv2Memlock : target, ignoreHardLimit: true);
+
+    /// <summary>The guest memory libvirt sizes its limits by (KiB, aligned as at start), whatever rule applies.</summary>
+    internal static ulong AlignedMemoryKiB(DomainDefinition d) => AlignedMemory(d, []).Memory;
 
     private static bool IsValid(PciHostdev h) => h.Source.Domain != 0 || h.Source.Bus != 0 || h.Source.Slot != 0;
 

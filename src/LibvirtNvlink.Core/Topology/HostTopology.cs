@@ -37,6 +37,9 @@ public sealed class HostTopology
     public IReadOnlyList<Finding> Findings { get; }
     public IReadOnlyDictionary<int, IReadOnlyList<PciAddress>> IommuGroups { get; }
 
+    /// <summary>/proc/sys/kernel/osrelease; read only on hosts with Grace GPUs (their memlock and version rules), else null.</summary>
+    public string? KernelRelease { get; init; }
+
     /// <summary>Grace Hopper / Grace Blackwell GPUs, with their generic-initiator NUMA nodes.</summary>
     public IReadOnlyList<GraceGpu> GraceGpus
     {

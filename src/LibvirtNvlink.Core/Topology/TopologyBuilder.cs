@@ -81,6 +81,7 @@ public static class TopologyBuilder
             GraceGpus = grace,
             NumaNodes = numaNodes,
             GraceSupport = facts.GraceSupport ?? GraceHostSupport.Unknown,
+            KernelRelease = facts.KernelRelease,
         };
     }
 

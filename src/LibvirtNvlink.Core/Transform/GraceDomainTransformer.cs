@@ -69,8 +69,10 @@ public static class GraceDomainTransformer
         foreach (var (hostdev, gpu) in assigned) edit.AddGpu(hostdev, gpu, options.Target);
         if (plan.Expander) edit.PlaceOnExpanders(assigned, plan);
         edit.EnsureMmioWindow([.. assigned.Select(a => a.Gpu)], qemu);
+        // Last, on the XML as transformed: an added <iommu> or iommufd changes libvirt's figure and what is pinned.
+        var memtuneWritten = GraceMemtune.Apply(d, host, options, messages);
 
-        if (!edit.Changed)
+        if (!edit.Changed && !memtuneWritten)
         {
             messages.Add($"domain '{d.Name}': already complete for Grace GPU {gpuList}; nothing changed.");
             return new TransformResult(xml, false, messages, null);

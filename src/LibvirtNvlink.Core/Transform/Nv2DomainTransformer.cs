@@ -133,33 +133,7 @@ public static class Nv2DomainTransformer
             foreach (var c in d.PciControllers().Where(c => c.Index == index)) XmlLayout.Remove(c.Element);
             messages.Add($"removed PHB controller index {index}");
         }
-        if (record.Element.Elements(TransformRecord.Ns + "memtune").FirstOrDefault() is { } mt)
-        {
-            RestoreMemtune(d, mt, messages);
-        }
-    }
-
-    private static void RestoreMemtune(DomainDefinition d, XElement entry, List<string> messages)
-    {
-        var memtune = d.Root.Element("memtune");
-        var hard = memtune?.Element("hard_limit");
-        switch ((string?)entry.Attribute("action"))
-        {
-            case "created" when memtune is not null:
-                XmlLayout.Remove(memtune);
-                messages.Add("removed <memtune>");
-                break;
-            case "added" when hard is not null:
-                XmlLayout.Remove(hard);
-                messages.Add("removed <hard_limit>");
-                break;
-            case "replaced" when hard is not null:
-                hard.Value = (string?)entry.Attribute("previous") ?? "";
-                var unit = (string?)entry.Attribute("previous-unit");
-                hard.SetAttributeValue("unit", unit);
-                messages.Add($"restored <hard_limit> {hard.Value}{(unit is null ? "" : " " + unit)}");
-                break;
-        }
+        MemtuneEdit.Restore(d, record, messages);
     }
 
     private static void ThrowIfAny(DomainDefinition d, List<string> errors)
@@ -323,75 +297,24 @@ public static class Nv2DomainTransformer
         public void ApplyMemlock(MemlockResult computed, TransformOptions options)
         {
             var target = options.Target;
-            var needKiB = computed.Bytes >> 10;
-            var capNote = "Note: <hard_limit> is also the guest's cgroup memory limit; the value covers guest RAM and QEMU's overhead.";
-            bool write;
-            switch (options.Memlock)
+            if (options.Memlock == MemlockMode.Never)
             {
-                case MemlockMode.Never:
-                    messages.Add("memlock: --memlock never: <memtune> left alone.");
+                messages.Add("memlock: --memlock never: <memtune> left alone.");
+                return;
+            }
+            if (options.Memlock == MemlockMode.Auto)
+            {
+                if (target.IsKnown && target.Version >= VersionThresholds.LibvirtNv2Memlock)
+                {
+                    messages.Add($"memlock: libvirt {target.Version} ({target.Source}) computes the NVLink2 limit itself " +
+                                 $"({computed.Rule}, {computed.Bytes} bytes); no <hard_limit> written (--memlock auto).");
                     return;
-                case MemlockMode.Write:
-                    write = true;
-                    break;
-                default:
-                    write = !target.IsKnown || target.Version < VersionThresholds.LibvirtNv2Memlock;
-                    if (!write)
-                    {
-                        messages.Add($"memlock: libvirt {target.Version} ({target.Source}) computes the NVLink2 limit itself " +
-                                     $"({computed.Rule}, {computed.Bytes} bytes); no <hard_limit> written (--memlock auto).");
-                        return;
-                    }
-                    messages.Add(target.IsKnown
-                        ? $"memlock: libvirt {target.Version} predates NVLink2-aware limits (5.3), so the limit is written as <hard_limit>."
-                        : $"memlock: the target libvirt version is unknown ({target.Source}), so the limit is written as <hard_limit> to be safe; pass --libvirt-version to decide otherwise.");
-                    break;
+                }
+                messages.Add(target.IsKnown
+                    ? $"memlock: libvirt {target.Version} predates NVLink2-aware limits (5.3), so the limit is written as <hard_limit>."
+                    : $"memlock: the target libvirt version is unknown ({target.Source}), so the limit is written as <hard_limit> to be safe; pass --libvirt-version to decide otherwise.");
             }
-            if (!write) return;
-            if (d.MemoryLocked)
-            {
-                messages.Add("memlock: <memoryBacking><locked/> already makes the limit unlimited; a <hard_limit> would lower it, so none is written.");
-                return;
-            }
-            if (computed.Bytes == 0)
-            {
-                messages.Add($"memlock: libvirt sets no limit for this domain ({computed.Rule}); nothing to write.");
-                return;
-            }
-            var memtune = d.Root.Element("memtune");
-            var hard = memtune?.Element("hard_limit");
-            var current = d.HardLimitKiB;
-            if (current is { } cur && cur >= needKiB)
-            {
-                messages.Add($"memlock: the existing <hard_limit> ({cur} KiB) already covers the {needKiB} KiB needed; kept.");
-                return;
-            }
-            var value = needKiB.ToString(CultureInfo.InvariantCulture);
-            if (hard is not null)
-            {
-                var previous = hard.Value;
-                var previousUnit = (string?)hard.Attribute("unit");
-                hard.Value = value;
-                hard.SetAttributeValue("unit", "KiB");
-                Record.Memtune("replaced", needKiB, previous, previousUnit);
-            }
-            else if (memtune is not null)
-            {
-                var element = new XElement("hard_limit", new XAttribute("unit", "KiB"), value);
-                if (memtune.Elements().FirstOrDefault() is { } first) XmlLayout.InsertBefore(first, element);
-                else XmlLayout.AppendChild(memtune, element);
-                Record.Memtune("added", needKiB, null, null);
-            }
-            else
-            {
-                memtune = new XElement("memtune", new XElement("hard_limit", new XAttribute("unit", "KiB"), value));
-                var anchor = d.Root.Elements().LastOrDefault(e => e.Name.LocalName is "memory" or "currentMemory" or "blkiotune" or "maxMemory");
-                if (anchor is null) XmlLayout.AppendChild(d.Root, memtune);
-                else XmlLayout.InsertAfter(anchor, memtune);
-                Record.Memtune("created", needKiB, null, null);
-            }
-            Changed = true;
-            messages.Add($"memlock: wrote <hard_limit unit='KiB'>{value}</hard_limit> ({computed.Rule}, {computed.PhbCount} PHB(s)). {capNote}");
+            if (MemtuneEdit.Write(d, () => Record, computed.Bytes >> 10, $"{computed.Rule}, {computed.PhbCount} PHB(s)", messages)) Changed = true;
         }
     }
 }

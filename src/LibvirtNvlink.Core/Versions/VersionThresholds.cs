@@ -23,6 +23,13 @@ public static class VersionThresholds
     /// </summary>
     public static readonly LibvirtVersion LibvirtPerDeviceVfioFactor = new(8, 7, 0);
 
+    /// <summary>
+    /// libvirt 9.3.0: NVMe disks get a memlock term of their own (factor = nVDPA + nNVMe + (nVFIO ? …)) instead of
+    /// counting inside nVFIO (NEWS v9.3.0 "Properly configure locked memory limit for VMs with &lt;disk type='nvme'&gt;";
+    /// tests/qemumemlockdata/qemumemlock-pc-hostdev-nvme.xml, one hostdev and one NVMe disk: 3221225472 bytes).
+    /// </summary>
+    public static readonly LibvirtVersion LibvirtNvmeMemlockTerm = new(9, 3, 0);
+
     /// <summary>libvirt 10.0.0: &lt;hostdev&gt;&lt;driver model='…'/&gt; picks a VFIO variant driver (NEWS v10.0.0, virpci.c).</summary>
     public static readonly LibvirtVersion LibvirtDriverModel = new(10, 0, 0);
 

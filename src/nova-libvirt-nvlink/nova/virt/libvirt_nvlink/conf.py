@@ -26,7 +26,7 @@ OPTS: List[cfg.Opt] = [
         "memlock",
         default="auto",
         choices=[
-            ("auto", "write <hard_limit> only when the target libvirt cannot compute the NVLink2 limit itself"),
+            ("auto", "write <hard_limit> only when the target libvirt's own limit falls short of what the guest locks"),
             ("write", "always write <hard_limit> (it is also the guest's cgroup memory limit)"),
             ("never", "never write <hard_limit>"),
         ],
