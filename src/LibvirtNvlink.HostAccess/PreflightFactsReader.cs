@@ -17,14 +17,85 @@ public static class PreflightFactsReader
         IReadOnlyList<VfioGroupProbe> vfioProbes, IReadOnlySet<PciAddress> boundByHook)
     {
         var cache = PlatformReader.ReadLibvirtCache(capabilityCache, domain.Emulator);
+        var release = PlatformReader.KernelRelease(root);
         return new PreflightFacts(
             target ?? TargetFromCache(cache.LibvirtNumber),
-            PlatformReader.KernelRelease(root),
+            release,
             cache.Qemu,
             () => PlatformReader.ProcessesHoldingGpus(root),
             vfioProbes,
             boundByHook,
-            cache.QemuMicro);
+            cache.QemuMicro,
+            ReadIommufd(root, release, domain.PciHostdevs().Select(h => h.Source)));
+    }
+
+    public const string DevIommu = "/dev/iommu";
+
+    /// <summary>Where the VFIO cdev of a device lives: /dev/vfio/devices/vfioN (CONFIG_VFIO_DEVICE_CDEV).</summary>
+    public const string VfioCdevDirectory = "/dev/vfio/devices";
+
+    /// <summary>A kernel's .config is a few hundred kilobytes; Debian's arm64 one is 280 KiB.</summary>
+    public const int KernelConfigMaxBytes = 4 << 20;
+
+    /// <summary>
+    /// What the host offers for iommufd: /dev/iommu, the VFIO cdev of each of <paramref name="devices"/> (found the way
+    /// libvirt finds it: the vfioN entry in the device's sysfs vfio-dev directory, opened as /dev/vfio/devices/vfioN),
+    /// and the kernel's configuration (/boot/config-RELEASE where Debian, Ubuntu and RHEL keep it, else
+    /// /proc/config.gz; null when neither can be read).
+    /// </summary>
+    public static IommufdHostFacts ReadIommufd(HostRoot root, string? kernelRelease, IEnumerable<PciAddress> devices)
+    {
+        var cdevs = new Dictionary<PciAddress, string>();
+        foreach (var a in devices.Distinct())
+        {
+            var name = root.ListNames($"{PciSysfsReader.DevicesPath}/{a}/vfio-dev")
+                .FirstOrDefault(n => n.StartsWith("vfio", StringComparison.Ordinal) && n.Length > 4 && n[4..].All(char.IsAsciiDigit));
+            // The entry itself is resolved too, so a snapshot keeps it (a listing alone copies only links).
+            if (name is not null && root.IsDirectory($"{PciSysfsReader.DevicesPath}/{a}/vfio-dev/{name}") && root.Exists($"{VfioCdevDirectory}/{name}"))
+            {
+                cdevs[a] = name;
+            }
+        }
+        return new IommufdHostFacts(root.Exists(DevIommu), cdevs, ReadKernelConfig(root, kernelRelease));
+    }
+
+    /// <summary>Paths read only for whether they exist (character devices on a real host): a snapshot keeps a stand-in.</summary>
+    public static bool IsPresenceOnly(string hostPath) =>
+        hostPath == DevIommu || hostPath.StartsWith(VfioCdevDirectory + "/", StringComparison.Ordinal);
+
+    private static KernelConfig? ReadKernelConfig(HostRoot root, string? release)
+    {
+        try
+        {
+            // A release is one path component; anything else is not a kernel's.
+            if (release is { Length: > 0 } r && !r.Contains('/', StringComparison.Ordinal) && r is not ("." or "..") &&
+                root.ReadBytesAt(root.Map($"/boot/config-{r}"), KernelConfigMaxBytes) is { } plain)
+            {
+                return KernelConfig.Parse(System.Text.Encoding.UTF8.GetString(plain), $"/boot/config-{r}");
+            }
+            if (root.ReadBytesAt(root.Map("/proc/config.gz"), KernelConfigMaxBytes) is { } gz)
+            {
+                using var input = new System.IO.Compression.GZipStream(new MemoryStream(gz), System.IO.Compression.CompressionMode.Decompress);
+                using var text = new MemoryStream();
+                var buffer = new byte[81920];
+                int n;
+                while ((n = input.Read(buffer)) > 0)
+                {
+                    if (text.Length + n > KernelConfigMaxBytes) return null;
+                    text.Write(buffer, 0, n);
+                }
+                return KernelConfig.Parse(System.Text.Encoding.UTF8.GetString(text.ToArray()), "/proc/config.gz");
+            }
+        }
+        catch (IOException)
+        {
+            // Unreadable (not root, a FIFO, too big): the options are unknown, and the rules fall back to the release.
+        }
+        catch (InvalidDataException)
+        {
+            // Not gzip: unknown as well.
+        }
+        return null;
     }
 
     /// <summary>

@@ -85,4 +85,21 @@ public sealed class SmmuDiscoveryTests
         var e = Assert.Throws<HostLayoutException>(() => SimulatedHostWriter.Validate(bad));
         Assert.Contains("smmu3.0x0000000016000000", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_snapshot_keeps_the_SMMU_links_dev_iommu_the_VFIO_cdevs_and_the_kernel_config()
+    {
+        using var dir = new TempDirectory("lvn-smmu-snap-");
+        var r = CliRunner.Run(null, "snapshot", "--host-root", SimulatedHosts.PathOf(BuiltInLayouts.GraceBlackwell4Gpu), "-o", dir["snap"]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var snap = dir["snap"];
+        Assert.True(File.Exists(Path.Combine(snap, "boot/config-6.11.0-1004-nvidia-64k")));
+        Assert.True(File.Exists(Path.Combine(snap, "dev/iommu")));
+        Assert.True(File.Exists(Path.Combine(snap, "dev/vfio/devices/vfio0")));
+        Assert.True(Directory.Exists(Path.Combine(snap, "sys/bus/pci/devices/0008:01:00.0/vfio-dev/vfio0")));
+        Assert.Equal("smmu3.0x0000000016000000",
+            new DirectoryInfo(Path.Combine(snap, "sys/bus/pci/devices/0008:01:00.0/iommu")).ResolveLinkTarget(true)?.Name);
+        var host = HostDiscovery.Discover(new HostRoot(snap));
+        Assert.Equal(SimulatedHosts.Topology(BuiltInLayouts.GraceBlackwell4Gpu).GraceSmmuGroups.Select(g => g.Smmu), host.GraceSmmuGroups.Select(g => g.Smmu));
+    }
 }
