@@ -26,7 +26,14 @@ public static class PreflightFactsReader
             vfioProbes,
             boundByHook,
             cache.QemuMicro,
-            ReadIommufd(root, release, domain.PciHostdevs().Select(h => h.Source)));
+            UsesIommufdOrNestedSmmu(domain) ? ReadIommufd(root, release, domain.PciHostdevs().Select(h => h.Source)) : null);
+    }
+
+    /// <summary>Only such domains have a rule that needs the iommufd facts; the rest skip reading the kernel's config.</summary>
+    private static bool UsesIommufdOrNestedSmmu(DomainDefinition domain)
+    {
+        var layout = GuestPciLayout.Read(domain);
+        return layout.Smmus.Any(s => s.Accel) || domain.PciHostdevs().Any(layout.UsesIommufd);
     }
 
     public const string DevIommu = "/dev/iommu";
@@ -40,8 +47,8 @@ public static class PreflightFactsReader
     /// <summary>
     /// What the host offers for iommufd: /dev/iommu, the VFIO cdev of each of <paramref name="devices"/> (found the way
     /// libvirt finds it: the vfioN entry in the device's sysfs vfio-dev directory, opened as /dev/vfio/devices/vfioN),
-    /// and the kernel's configuration (/boot/config-RELEASE where Debian, Ubuntu and RHEL keep it, else
-    /// /proc/config.gz; null when neither can be read).
+    /// and the kernel's configuration (/boot/config-RELEASE, where Debian, Ubuntu, RHEL and SUSE install it; null when it
+    /// cannot be read).
     /// </summary>
     public static IommufdHostFacts ReadIommufd(HostRoot root, string? kernelRelease, IEnumerable<PciAddress> devices)
     {
@@ -63,39 +70,27 @@ public static class PreflightFactsReader
     public static bool IsPresenceOnly(string hostPath) =>
         hostPath == DevIommu || hostPath.StartsWith(VfioCdevDirectory + "/", StringComparison.Ordinal);
 
+    /// <remarks>
+    /// /proc/config.gz is not read: decompressing it would link zlib into the NativeAOT CLI and hook, which lintian
+    /// refuses as an embedded library; the distributions Grace runs (Debian, Ubuntu, RHEL, SUSE) all install
+    /// /boot/config-RELEASE. Without it the options are unknown and the rules fall back to the release.
+    /// </remarks>
     private static KernelConfig? ReadKernelConfig(HostRoot root, string? release)
     {
+        // A release is one path component; anything else is not a kernel's.
+        if (release is not { Length: > 0 } r || r.Contains('/', StringComparison.Ordinal) || r is "." or "..") return null;
+        var path = $"/boot/config-{r}";
         try
         {
-            // A release is one path component; anything else is not a kernel's.
-            if (release is { Length: > 0 } r && !r.Contains('/', StringComparison.Ordinal) && r is not ("." or "..") &&
-                root.ReadBytesAt(root.Map($"/boot/config-{r}"), KernelConfigMaxBytes) is { } plain)
-            {
-                return KernelConfig.Parse(System.Text.Encoding.UTF8.GetString(plain), $"/boot/config-{r}");
-            }
-            if (root.ReadBytesAt(root.Map("/proc/config.gz"), KernelConfigMaxBytes) is { } gz)
-            {
-                using var input = new System.IO.Compression.GZipStream(new MemoryStream(gz), System.IO.Compression.CompressionMode.Decompress);
-                using var text = new MemoryStream();
-                var buffer = new byte[81920];
-                int n;
-                while ((n = input.Read(buffer)) > 0)
-                {
-                    if (text.Length + n > KernelConfigMaxBytes) return null;
-                    text.Write(buffer, 0, n);
-                }
-                return KernelConfig.Parse(System.Text.Encoding.UTF8.GetString(text.ToArray()), "/proc/config.gz");
-            }
+            return root.ReadBytesAt(root.Map(path), KernelConfigMaxBytes) is { } bytes
+                ? KernelConfig.Parse(System.Text.Encoding.UTF8.GetString(bytes), path)
+                : null;
         }
         catch (IOException)
         {
-            // Unreadable (not root, a FIFO, too big): the options are unknown, and the rules fall back to the release.
+            // Unreadable (a FIFO, too big, not ours to read): unknown.
+            return null;
         }
-        catch (InvalidDataException)
-        {
-            // Not gzip: unknown as well.
-        }
-        return null;
     }
 
     /// <summary>

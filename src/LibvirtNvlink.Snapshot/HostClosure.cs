@@ -125,7 +125,7 @@ internal sealed partial class HostClosure(HostRoot source)
         {
             var cap = path.StartsWith(PlatformReader.LibvirtCapabilityCache[1..] + "/", StringComparison.Ordinal)
                 ? PlatformReader.LibvirtCacheMaxBytes
-                : path.StartsWith("boot/config-", StringComparison.Ordinal) || path == "proc/config.gz"
+                : path.StartsWith("boot/config-", StringComparison.Ordinal)
                     ? PreflightFactsReader.KernelConfigMaxBytes
                     : HostRoot.MaxFileBytes;
             if (_source.ReadBytesAt(physical, cap) is { } bytes)

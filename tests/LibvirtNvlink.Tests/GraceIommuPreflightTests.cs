@@ -247,15 +247,10 @@ public sealed class GraceIommuPreflightTests : IDisposable
     }
 
     [Fact]
-    public void Without_boot_config_the_kernel_config_comes_from_proc_config_gz()
+    public void A_domain_without_iommufd_or_an_accelerated_vSMMU_reads_no_iommufd_facts()
     {
-        var tray = Tray(new GraceKernelLayout(ConfigFile: false));
-        Assert.Null(PreflightFactsReader.ReadIommufd(tray.Root, PlatformReader.KernelRelease(tray.Root), []).KernelConfig);
-        using (var gz = new System.IO.Compression.GZipStream(File.Create(tray.Root.Map("/proc/config.gz")), System.IO.Compression.CompressionLevel.Fastest))
-        {
-            gz.Write("CONFIG_IOMMUFD=m\n# CONFIG_ARM_SMMU_V3_IOMMUFD is not set\n"u8);
-        }
-        var config = PreflightFactsReader.ReadIommufd(tray.Root, PlatformReader.KernelRelease(tray.Root), []).KernelConfig!;
-        Assert.Equal(("/proc/config.gz", "m", null), (config.Source, config.Value("IOMMUFD"), config.Value("ARM_SMMU_V3_IOMMUFD")));
+        var tray = Tray();
+        var d = DomainDefinition.Parse(Domain([new Expander(1, 0, "")], [.. SocketZero.Select(p => p with { Driver = "model='nvgrace_gpu_vfio_pci'" })]));
+        Assert.Null(PreflightFactsReader.Read(tray.Root, tray.Root.Map(PlatformReader.LibvirtCapabilityCache), d, null, [], new HashSet<PciAddress>()).Iommufd);
     }
 }

@@ -109,7 +109,8 @@ public static class GraceIommuPreflight
             findings.Add(new Finding(Severity.Warning, "grace-expander-node-mismatch", gpu.Address.ToString(),
                 $"Domain '{d.Name}': GPU {gpu.Address} sits under expander bus {expander.Index}, whose NUMA node is " +
                 $"{(expander.NumaNode is { } m ? $"guest cell {m}" : "unset")}, but the GPU's CPU node {hostNode} is guest cell(s) {Nodeset.Format(cells)}: " +
-                $"the guest driver then places the GPU's work on the wrong node. Set <target><node>{cells[0]}</node></target> on that controller."));
+                $"the guest kernel then reports the GPU on another node than its CPUs and memory, and what its driver allocates near the GPU lands remote. " +
+                $"Set <target><node>{cells[0]}</node></target> on that controller."));
         }
     }
 
@@ -117,28 +118,32 @@ public static class GraceIommuPreflight
     private static void CheckKernel(DomainDefinition d, List<GuestSmmuV3> smmus, PciAddress at, PreflightFacts facts, List<Finding> findings)
     {
         var config = facts.Iommufd?.KernelConfig;
-        var release = GraceTopologyBuilder.KernelVersion(facts.KernelRelease);
-        bool? nested = config is not null ? config.Value("ARM_SMMU_V3_IOMMUFD") == "y"
-            : release is { } r ? r.CompareTo(VersionThresholds.KernelNestedSmmuV3) >= 0 : null;
-        if (nested == false)
+        if (Lacks(facts, "ARM_SMMU_V3_IOMMUFD", VersionThresholds.KernelNestedSmmuV3) is { } nested)
         {
-            var (ma, mi) = VersionThresholds.KernelNestedSmmuV3;
             findings.Add(Error("grace-kernel-no-nested-smmu", at,
                 $"Domain '{d.Name}' asks for an accelerated (nested) SMMUv3 (<iommu model='smmuv3'><driver accel='on'/>), but " +
-                (config is not null ? $"this kernel is built without CONFIG_ARM_SMMU_V3_IOMMUFD ({config.Source})" : $"Linux {facts.KernelRelease} predates nested SMMUv3 through iommufd ({ma}.{mi})") +
-                $", so QEMU cannot allocate the vIOMMU and the domain fails to start. Boot Linux {ma}.{mi} or newer built with CONFIG_ARM_SMMU_V3_IOMMUFD=y, or drop accel='on'."));
+                (config is not null ? $"this kernel is built without CONFIG_ARM_SMMU_V3_IOMMUFD ({config.Source})" : $"Linux {facts.KernelRelease} predates nested SMMUv3 through iommufd ({nested})") +
+                $", so QEMU cannot allocate the vIOMMU and the domain fails to start. Boot Linux {nested} or newer built with CONFIG_ARM_SMMU_V3_IOMMUFD=y, or drop accel='on'."));
         }
-        if (!smmus.Any(s => s.CmdqvOn)) return;
-        bool? cmdqv = config is not null ? config.IsEnabled("TEGRA241_CMDQV")
-            : release is { } r2 ? r2.CompareTo(VersionThresholds.KernelTegra241GuestCmdqv) >= 0 : null;
-        if (cmdqv == false)
+        if (smmus.Any(s => s.CmdqvOn) && Lacks(facts, "TEGRA241_CMDQV", VersionThresholds.KernelTegra241GuestCmdqv) is { } cmdqv)
         {
-            var (ma, mi) = VersionThresholds.KernelTegra241GuestCmdqv;
             findings.Add(Error("grace-kernel-no-cmdqv", at,
                 $"Domain '{d.Name}' asks for cmdqv='on' on its vSMMU, but " +
-                (config is not null ? $"this kernel is built without CONFIG_TEGRA241_CMDQV ({config.Source})" : $"Linux {facts.KernelRelease} predates guest command queues on Grace's CMDQV ({ma}.{mi})") +
-                $". Boot Linux {ma}.{mi} or newer built with CONFIG_TEGRA241_CMDQV=y, or set cmdqv='off'."));
+                (config is not null ? $"this kernel is built without CONFIG_TEGRA241_CMDQV ({config.Source})" : $"Linux {facts.KernelRelease} predates guest command queues on Grace's CMDQV ({cmdqv})") +
+                $". Boot Linux {cmdqv} or newer built with CONFIG_TEGRA241_CMDQV=y, or set cmdqv='off'."));
         }
+    }
+
+    /// <summary>
+    /// The release that brought a kernel feature ("6.13"), when this kernel lacks it: CONFIG_<paramref name="option"/>
+    /// built in or as a module when the configuration is readable, else a release from <paramref name="since"/> on;
+    /// null when it has it or nothing tells.
+    /// </summary>
+    private static string? Lacks(PreflightFacts facts, string option, (int Major, int Minor) since)
+    {
+        var has = facts.Iommufd?.KernelConfig is { } config ? config.IsEnabled(option)
+            : GraceTopologyBuilder.KernelVersion(facts.KernelRelease) is { } release ? release.CompareTo(since) >= 0 : (bool?)null;
+        return has == false ? $"{since.Major}.{since.Minor}" : null;
     }
 
     private static Finding Error(string code, PciAddress device, string message) => new(Severity.Error, code, device.ToString(), message);

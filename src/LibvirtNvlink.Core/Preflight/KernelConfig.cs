@@ -1,7 +1,7 @@
 namespace LibvirtNvlink.Preflight;
 
 /// <summary>
-/// A kernel's build configuration (the .config Debian and Ubuntu install as /boot/config-RELEASE, or /proc/config.gz):
+/// A kernel's build configuration (the .config distributions install as /boot/config-RELEASE):
 /// "CONFIG_X=y|m|value" lines, "# CONFIG_X is not set" for the options turned off. Pure.
 /// </summary>
 public sealed class KernelConfig
