@@ -41,7 +41,7 @@ public static class PreflightFactsReader
     /// <summary>Where the VFIO cdev of a device lives: /dev/vfio/devices/vfioN (CONFIG_VFIO_DEVICE_CDEV).</summary>
     public const string VfioCdevDirectory = "/dev/vfio/devices";
 
-    /// <summary>A kernel's .config is a few hundred kilobytes; Debian's arm64 one is 280 KiB.</summary>
+    /// <summary>A kernel's .config is a few hundred kilobytes; a file of 4 MiB is not one.</summary>
     public const int KernelConfigMaxBytes = 4 << 20;
 
     /// <summary>

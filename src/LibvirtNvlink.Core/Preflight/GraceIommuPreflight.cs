@@ -15,8 +15,7 @@ namespace LibvirtNvlink.Preflight;
 /// </summary>
 public static class GraceIommuPreflight
 {
-    public static void Check(DomainDefinition d, IReadOnlyList<(PciHostdev Hostdev, GraceGpu Gpu)> assigned, HostTopology host,
-        PreflightFacts facts, List<Finding> findings)
+    public static void Check(DomainDefinition d, IReadOnlyList<(PciHostdev Hostdev, GraceGpu Gpu)> assigned, PreflightFacts facts, List<Finding> findings)
     {
         var layout = GuestPciLayout.Read(d);
         var name = d.Name;
@@ -76,7 +75,7 @@ public static class GraceIommuPreflight
                 findings.Add(Error("grace-vsmmu-spans-smmus", gpus[0].Gpu.Address,
                     $"Domain '{name}': the accelerated vSMMU of expander bus {bus} holds GPUs behind {smmus.Count} host SMMUs ({per}); an accelerated vSMMU " +
                     "is one iommufd vIOMMU on one physical SMMU, and the kernel refuses a device of another SMMU on it, so QEMU fails to start. " +
-                    "Give each host SMMU its own pcie-expander-bus with its own <iommu model='smmuv3'> (libvirt-nvlink transform lays them out so)."));
+                    "Give each host SMMU its own pcie-expander-bus with its own <iommu model='smmuv3'> ('libvirt-nvlink topology' lists which GPUs share one)."));
             }
         }
         CheckSplitSmmus(name, accelSmmus.SelectMany(x => x.Gpus.Select(a => (x.Expander.Index, a.Gpu))).ToList(), findings);
