@@ -114,6 +114,7 @@ public static class PciSysfsReader
         var ofNode = dtBaseRealPath is null ? null : OfNode(root, dir + "/of_node", dtBaseRealPath, at, findings);
         IReadOnlyList<PciBar>? bars = null;
         string? driverOverride = null;
+        string? iommu = null;
         if (PciIds.IsGraceGpuId(vendor.Value, device.Value))
         {
             if (Text(root, dir + "/resource", at, findings) is { } resource) bars = PciResourceFile.Parse(resource);
@@ -122,8 +123,13 @@ public static class PciSysfsReader
             {
                 driverOverride = set;
             }
+            // The physical IOMMU it sits behind (…/arm-smmu-v3.N.auto/iommu/smmu3.0x…): which GPUs share an SMMU.
+            iommu = LinkName(root, dir + "/iommu");
         }
-        return new PciDevice(address, vendor.Value, device.Value, cls ?? 0, driver, group, numa, ofNode) { Bars = bars, DriverOverride = driverOverride };
+        return new PciDevice(address, vendor.Value, device.Value, cls ?? 0, driver, group, numa, ofNode)
+        {
+            Bars = bars, DriverOverride = driverOverride, IommuInstance = iommu,
+        };
     }
 
     public static string? DeviceTreeBaseRealPath(HostRoot root)

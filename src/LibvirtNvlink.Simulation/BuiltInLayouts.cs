@@ -78,6 +78,15 @@ public static class BuiltInLayouts
             ]),
         ]);
 
+    /// <summary>
+    /// Host SMMUv3 instances by their /sys/class/iommu names, in the kernel's form ("smmu3.%pa" of the MMIO base). The
+    /// bases are stand-ins, not read from a machine's IORT: two per socket, the second socket's 16 TiB above the first's.
+    /// </summary>
+    private const string Socket0SmmuA = "smmu3.0x0000000015000000";
+    private const string Socket0SmmuB = "smmu3.0x0000000016000000";
+    private const string Socket1SmmuA = "smmu3.0x0000100015000000";
+    private const string Socket1SmmuB = "smmu3.0x0000100016000000";
+
     private const ulong MiB = 1UL << 20;
     private const ulong GiB = 1UL << 30;
 
@@ -93,11 +102,12 @@ public static class BuiltInLayouts
         [],
         [new ExtraDevice("0000:01:00.0", 0x15b3, 0x1021, 0x020000, 1, "mlx5_core")],
         Grace: new GraceLayout(1, 8,
-            [new GraceGpuLayout("0009:01:00.0", 0x2342, 0, 9, GraceGpu.VariantDriver, [16 * MiB, 1 * GiB, 128 * GiB])]));
+            [new GraceGpuLayout("0009:01:00.0", 0x2342, 0, 9, GraceGpu.VariantDriver, [16 * MiB, 1 * GiB, 128 * GiB], Smmu: Socket0SmmuB)]));
 
     /// <summary>
     /// A GB200 compute tray: 2 Grace CPU nodes, 4 Blackwell GPUs (2 per socket), 8 generic-initiator nodes per GPU
-    /// (2-33). GPU 3 is still on the host's nvidia driver and GPU 2 on plain vfio-pci, as after a half-done setup.
+    /// (2-33). GPU 3 is still on the host's nvidia driver and GPU 2 on plain vfio-pci, as after a half-done setup. The two
+    /// GPUs of a socket sit behind one host SMMUv3 (two SMMUs in all), so a guest with both needs them under one vSMMU.
     /// </summary>
     public static HostLayout GraceBlackwell4Gpu { get; } = new(
         "grace-blackwell-4gpu",
@@ -108,16 +118,17 @@ public static class BuiltInLayouts
         [new ExtraDevice("0000:03:00.0", 0x15b3, 0x1021, 0x020000, 3, "mlx5_core")],
         Grace: new GraceLayout(2, 8,
         [
-            new GraceGpuLayout("0008:01:00.0", 0x2941, 0, 8, GraceGpu.VariantDriver, [64 * MiB, 0, 256 * GiB]),
-            new GraceGpuLayout("0009:01:00.0", 0x2941, 0, 9, GraceGpu.VariantDriver, [64 * MiB, 0, 256 * GiB]),
-            new GraceGpuLayout("0018:01:00.0", 0x2941, 1, 18, "vfio-pci", [64 * MiB, 0, 256 * GiB]),
-            new GraceGpuLayout("0019:01:00.0", 0x2941, 1, 19, "nvidia", [64 * MiB, 0, 256 * GiB]),
+            new GraceGpuLayout("0008:01:00.0", 0x2941, 0, 8, GraceGpu.VariantDriver, [64 * MiB, 0, 256 * GiB], Smmu: Socket0SmmuB),
+            new GraceGpuLayout("0009:01:00.0", 0x2941, 0, 9, GraceGpu.VariantDriver, [64 * MiB, 0, 256 * GiB], Smmu: Socket0SmmuB),
+            new GraceGpuLayout("0018:01:00.0", 0x2941, 1, 18, "vfio-pci", [64 * MiB, 0, 256 * GiB], Smmu: Socket1SmmuB),
+            new GraceGpuLayout("0019:01:00.0", 0x2941, 1, 19, "nvidia", [64 * MiB, 0, 256 * GiB], Smmu: Socket1SmmuB),
         ]));
 
     /// <summary>
     /// A GB200 tray where GPU 0019:06:00.0 stays on the host's nvidia driver with its memory online, so its first
     /// generic-initiator node (26) has memory: the memory-less runs (2-25, 27-33) no longer show each GPU's block, and
-    /// only the firmware's SRAT (generic initiators named by PCI address, proximity domains from 16) tells them.
+    /// only the firmware's SRAT (generic initiators named by PCI address, proximity domains from 16) tells them. Each GPU
+    /// sits behind its own host SMMUv3.
     /// </summary>
     public static HostLayout GraceBlackwell4GpuMixed { get; } = new(
         "grace-blackwell-4gpu-mixed",
@@ -128,10 +139,10 @@ public static class BuiltInLayouts
         [new ExtraDevice("0000:03:00.0", 0x15b3, 0x1021, 0x020000, 3, "mlx5_core")],
         Grace: new GraceLayout(2, 8,
         [
-            new GraceGpuLayout("0008:06:00.0", 0x2941, 0, 8, GraceGpu.VariantDriver, [64 * MiB, 0, 256 * GiB]),
-            new GraceGpuLayout("0009:06:00.0", 0x2941, 0, 9, GraceGpu.VariantDriver, [64 * MiB, 0, 256 * GiB]),
-            new GraceGpuLayout("0018:06:00.0", 0x2941, 1, 18, GraceGpu.VariantDriver, [64 * MiB, 0, 256 * GiB]),
-            new GraceGpuLayout("0019:06:00.0", 0x2941, 1, 19, "nvidia", [64 * MiB, 0, 256 * GiB], MemoryOnHost: true),
+            new GraceGpuLayout("0008:06:00.0", 0x2941, 0, 8, GraceGpu.VariantDriver, [64 * MiB, 0, 256 * GiB], Smmu: Socket0SmmuA),
+            new GraceGpuLayout("0009:06:00.0", 0x2941, 0, 9, GraceGpu.VariantDriver, [64 * MiB, 0, 256 * GiB], Smmu: Socket0SmmuB),
+            new GraceGpuLayout("0018:06:00.0", 0x2941, 1, 18, GraceGpu.VariantDriver, [64 * MiB, 0, 256 * GiB], Smmu: Socket1SmmuA),
+            new GraceGpuLayout("0019:06:00.0", 0x2941, 1, 19, "nvidia", [64 * MiB, 0, 256 * GiB], MemoryOnHost: true, Smmu: Socket1SmmuB),
         ], GiProximityBase: 16));
 
     public static IReadOnlyList<HostLayout> All { get; } =

@@ -24,13 +24,17 @@ public sealed record HostLayout(
 /// <param name="CpuToGiDistance">SLIT distance from a CPU node to its own socket's GPU nodes; other pairs follow from it.</param>
 /// <param name="GiProximityBase">The SRAT proximity domain of the first GPU memory node (the next ones follow); null: the
 /// same number as its NUMA node. Linux numbers nodes in the order it meets proximity domains, so both give the same nodes.</param>
-public sealed record GraceLayout(int CpuNodes, int GiNodesPerGpu, IReadOnlyList<GraceGpuLayout> Gpus, int CpuToGiDistance = 80, int? GiProximityBase = null);
+/// <param name="Kernel">What the kernel offers for iommufd and nested SMMUv3; null: <see cref="GraceKernelLayout.Default"/>.</param>
+public sealed record GraceLayout(int CpuNodes, int GiNodesPerGpu, IReadOnlyList<GraceGpuLayout> Gpus, int CpuToGiDistance = 80, int? GiProximityBase = null,
+    GraceKernelLayout? Kernel = null);
 
 /// <summary>One Grace GPU. <paramref name="Bars"/> are the sizes of BAR0, BAR2, BAR4 (64-bit, prefetchable); 0 = absent.</summary>
 /// <param name="DriverOverride">sysfs driver_override; with no <paramref name="Driver"/>, a variant driver that refused the GPU.</param>
 /// <param name="MemoryOnHost">The nvidia driver onlined the GPU's memory: its first GPU memory node has memory.</param>
+/// <param name="Smmu">The host SMMUv3 instance the GPU sits behind, by its /sys/class/iommu name (<c>smmu3.0x</c> and the
+/// 16-digit MMIO base, as arm-smmu-v3 names it); GPUs naming the same one share it. Null: no iommu link.</param>
 public sealed record GraceGpuLayout(string Address, int Device, int CpuNode, int IommuGroup, string? Driver, IReadOnlyList<ulong> Bars,
-    string? DriverOverride = null, bool MemoryOnHost = false);
+    string? DriverOverride = null, bool MemoryOnHost = false, string? Smmu = null);
 
 /// <summary>One POWER9 chip: a GPU PHB domain behind which the GPUs sit, and its NPU PHB domain.</summary>
 /// <param name="AtsdCount">Entries in the NPU PHB's ibm,mmio-atsd (8 on current skiboot, 1 on old).</param>

@@ -66,6 +66,14 @@ public sealed class SimulatedHostWriter
                 if (!PciAddress.TryParse(g.Address, out _, out var why)) throw new HostLayoutException($"layout {layout.Name}: {why}");
                 if (g.CpuNode < 0 || g.CpuNode >= grace.CpuNodes) throw new HostLayoutException($"layout {layout.Name}: GPU {g.Address} is on CPU node {g.CpuNode}, which does not exist");
                 if (g.Bars.Count > 3) throw new HostLayoutException($"layout {layout.Name}: GPU {g.Address} lists BAR0, BAR2 and BAR4 at most");
+                if (g.Smmu is { } smmu && !IsSmmuName(smmu))
+                {
+                    throw new HostLayoutException($"layout {layout.Name}: GPU {g.Address} names SMMU '{smmu}'; arm-smmu-v3 names an instance smmu3.0x and its 16-digit MMIO base, e.g. smmu3.0x0000000016000000");
+                }
+            }
+            if (grace.Kernel?.Iommufd is { } iommufd && iommufd is not ("y" or "m"))
+            {
+                throw new HostLayoutException($"layout {layout.Name}: CONFIG_IOMMUFD is 'y', 'm' or null (not set), not '{iommufd}'");
             }
         }
         foreach (var chip in layout.Chips)
@@ -282,7 +290,7 @@ public sealed class SimulatedHostWriter
         foreach (var gpu in grace.Gpus)
         {
             var a = PciAddress.Parse(gpu.Address);
-            var dir = $"sys/devices/pci{a.Domain:x4}:00/{a}";
+            var dir = GraceGpuDirectory(a);
             PciDevice(dir, a, PciIds.VendorNvidia, gpu.Device, 0x030200, gpu.CpuNode, gpu.Driver, gpu.IommuGroup, ofNode: null);
             if (gpu.DriverOverride is { } o) WriteText($"{dir}/driver_override", o);
             // resource: one line per BAR (a 64-bit BAR takes two), then the ROM; addresses as an arm64 host assigns them.
@@ -306,7 +314,82 @@ public sealed class SimulatedHostWriter
             lines.Add(ResourceLine(0, 0, 0));
             WriteText($"{dir}/resource", string.Join('\n', lines));
         }
+        WriteSmmus(grace);
+        WriteIommufd(grace);
     }
+
+    private static bool IsSmmuName(string name) =>
+        name.Length == GraceGpu.SmmuV3Prefix.Length + 18 && name.StartsWith(GraceGpu.SmmuV3Prefix + "0x", StringComparison.Ordinal) &&
+        name[(GraceGpu.SmmuV3Prefix.Length + 2)..].All(char.IsAsciiHexDigitLower);
+
+    /// <summary>
+    /// The host SMMUv3 instances as arm-smmu-v3 registers them: under their ACPI (IORT) platform device
+    /// arm-smmu-v3.N.auto an iommu class device smmu3.0x…, linked from /sys/class/iommu, with a devices/ link per PCI
+    /// device and the device's own iommu link back to it.
+    /// </summary>
+    private void WriteSmmus(GraceLayout grace)
+    {
+        var names = grace.Gpus.Select(g => g.Smmu).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        for (var i = 0; i < names.Count; i++)
+        {
+            var platform = $"sys/devices/platform/arm-smmu-v3.{i.ToString(CultureInfo.InvariantCulture)}.auto";
+            var instance = $"{platform}/iommu/{names[i]}";
+            Directory.CreateDirectory(Full($"{instance}/devices"));
+            Link($"{instance}/device", platform);
+            Link($"sys/class/iommu/{names[i]}", instance);
+            foreach (var gpu in grace.Gpus.Where(g => g.Smmu == names[i]))
+            {
+                var dir = GraceGpuDirectory(PciAddress.Parse(gpu.Address));
+                Link($"{instance}/devices/{gpu.Address}", dir);
+                Link($"{dir}/iommu", instance);
+            }
+        }
+    }
+
+    /// <summary>
+    /// iommufd and VFIO cdevs as the kernel offers them: /dev/iommu while iommufd is loaded; with
+    /// CONFIG_VFIO_DEVICE_CDEV every device on a VFIO driver gets vfio-dev/vfioN in sysfs and /dev/vfio/devices/vfioN
+    /// (stand-in files: a simulated host has no character devices); the kernel configuration in /boot/config-RELEASE.
+    /// </summary>
+    private void WriteIommufd(GraceLayout grace)
+    {
+        var k = grace.Kernel ?? GraceKernelLayout.Default;
+        if (k.Iommufd is not null && k.IommufdLoaded) WriteText("dev/iommu", "");
+        var cdevs = k.Iommufd is not null && k.VfioDeviceCdev;
+        if (cdevs)
+        {
+            var n = 0;
+            foreach (var gpu in grace.Gpus.Where(g => g.Driver is GraceGpu.VariantDriver or "vfio-pci"))
+            {
+                var name = $"vfio{n.ToString(CultureInfo.InvariantCulture)}";
+                WriteText($"{GraceGpuDirectory(PciAddress.Parse(gpu.Address))}/vfio-dev/{name}/dev", $"236:{n.ToString(CultureInfo.InvariantCulture)}");
+                WriteText($"dev/vfio/devices/{name}", "");
+                n++;
+            }
+        }
+        if (!k.ConfigFile) return;
+        static string Option(string name, string? value) => value is null ? $"# CONFIG_{name} is not set" : $"CONFIG_{name}={value}";
+        WriteText($"boot/config-{_layout.KernelRelease}", string.Join('\n',
+        [
+            "#",
+            "# Automatically generated file; DO NOT EDIT.",
+            $"# Linux/arm64 {_layout.KernelRelease} Kernel Configuration",
+            "#",
+            "CONFIG_ARM64=y",
+            "CONFIG_ARM_SMMU_V3=y",
+            "CONFIG_ARM_SMMU_V3_SVA=y",
+            Option("ARM_SMMU_V3_IOMMUFD", k.Iommufd is not null && k.ArmSmmuV3Iommufd ? "y" : null),
+            Option("TEGRA241_CMDQV", k.Tegra241Cmdqv ? "y" : null),
+            Option("IOMMUFD", k.Iommufd),
+            "CONFIG_VFIO=m",
+            Option("VFIO_DEVICE_CDEV", cdevs ? "y" : null),
+            "CONFIG_VFIO_PCI_CORE=m",
+            "CONFIG_VFIO_PCI=m",
+            "CONFIG_NVGRACE_GPU_VFIO_PCI=m",
+        ]));
+    }
+
+    private static string GraceGpuDirectory(PciAddress a) => $"sys/devices/pci{a.Domain:x4}:00/{a}";
 
     private static string ResourceLine(ulong start, ulong end, ulong flags) =>
         string.Create(CultureInfo.InvariantCulture, $"0x{start:x16} 0x{end:x16} 0x{flags:x16}");

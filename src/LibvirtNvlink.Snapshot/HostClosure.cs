@@ -109,6 +109,14 @@ internal sealed partial class HostClosure(HostRoot source)
         if (Tree.Contains(path)) return;
         if (!_source.IsRegularFile("/" + path))
         {
+            // /dev/iommu and the VFIO cdevs are character devices the preflight only tests for: an empty stand-in
+            // answers that test the same (as on a simulated host), and nothing is opened.
+            if (PreflightFactsReader.IsPresenceOnly("/" + path) && _source.FileType("/" + path) is not null)
+            {
+                Tree.AddDirectory(HostTree.Parent(path));
+                Tree.Set(path, new HostTreeNode(ManifestEntryType.File, "/" + path + " (a device node: an empty stand-in, its existence is what was read)", []));
+                return;
+            }
             Skipped.Add(new SkippedPath("/" + path, "not a regular file (a device node, FIFO or socket): never copied" +
                 (path.StartsWith("dev/vfio/", StringComparison.Ordinal) ? "; its VFIO answers are recorded under " + HostAccess.Vfio.RecordedVfioProbe.RecordingsPath : "")));
             return;
@@ -117,7 +125,9 @@ internal sealed partial class HostClosure(HostRoot source)
         {
             var cap = path.StartsWith(PlatformReader.LibvirtCapabilityCache[1..] + "/", StringComparison.Ordinal)
                 ? PlatformReader.LibvirtCacheMaxBytes
-                : HostRoot.MaxFileBytes;
+                : path.StartsWith("boot/config-", StringComparison.Ordinal)
+                    ? PreflightFactsReader.KernelConfigMaxBytes
+                    : HostRoot.MaxFileBytes;
             if (_source.ReadBytesAt(physical, cap) is { } bytes)
             {
                 Tree.AddDirectory(HostTree.Parent(path));

@@ -22,8 +22,10 @@ public static class HostSnapshotter
         var root = new HostRoot(host.Root, recorder);
         var full = HostDiscovery.Discover(root);
         _ = HostDiscovery.Discover(root, PciIds.IsOfInterest);
-        _ = PlatformReader.KernelRelease(root);
+        var release = PlatformReader.KernelRelease(root);
         _ = PlatformReader.ProcessesHoldingGpus(root);
+        // The preflight's iommufd facts: /dev/iommu, each Grace GPU's VFIO cdev, the kernel's configuration.
+        _ = PreflightFactsReader.ReadIommufd(root, release, full.GraceGpus.Select(g => g.Address));
         var skipped = new List<SkippedPath>();
         foreach (var file in PlatformReader.LibvirtCacheEntries(root.Map(PlatformReader.LibvirtCapabilityCache)))
         {

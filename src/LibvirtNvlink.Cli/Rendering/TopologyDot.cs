@@ -5,7 +5,7 @@ using LibvirtNvlink.Topology;
 
 namespace LibvirtNvlink.Cli.Rendering;
 
-/// <summary>A Graphviz picture: IOMMU groups as clusters, GPUs and bridges as nodes, NVLinks as edges.</summary>
+/// <summary>A Graphviz picture: IOMMU groups as clusters, GPUs and bridges as nodes, NVLinks as edges; Grace GPUs grouped by host SMMUv3.</summary>
 public static class TopologyDot
 {
     public static string Render(HostTopology t)
@@ -50,7 +50,41 @@ public static class TopologyDot
                 sb.AppendLine(inv, $"  \"{g}\" -- \"{b.Address}\" [label=\"NVLink{(b.LinkSpeed is { } s ? " speed " + s.ToString(inv) : "")}\"{(listed ? "" : ", style=dashed, color=red")}];");
             }
         }
+        RenderGrace(t, sb, errors);
         sb.AppendLine("}");
         return sb.ToString();
+    }
+
+    /// <summary>Grace GPUs in one cluster per host SMMUv3 they sit behind, each tied to its CPU node.</summary>
+    private static void RenderGrace(HostTopology t, StringBuilder sb, HashSet<string> errors)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var clusters = t.GraceSmmuGroups.Select(g => (Label: $"SMMUv3 {g.Smmu}", g.Gpus)).ToList();
+        if (t.GraceGpus.Where(g => g.Smmu is null).ToList() is { Count: > 0 } unknown) clusters.Add((Label: "", Gpus: unknown));
+        for (var i = 0; i < clusters.Count; i++)
+        {
+            var indent = "  ";
+            if (clusters[i].Label.Length > 0)
+            {
+                sb.AppendLine(inv, $"  subgraph cluster_smmu{i} {{");
+                sb.AppendLine(inv, $"    label=\"{clusters[i].Label}\"; style=rounded; color=steelblue;");
+                indent = "    ";
+            }
+            foreach (var g in clusters[i].Gpus)
+            {
+                var color = errors.Any(e => e.Contains(g.Address.ToString(), StringComparison.Ordinal)) ? ", color=red, penwidth=2" : "";
+                var gi = g.GiNodes.Count == 0 ? "none" : Domain.Nodeset.Format(g.GiNodes);
+                sb.AppendLine(inv, $"{indent}\"{g.Address}\" [shape=box, style=filled, fillcolor=palegreen, label=\"{g.Model} {g.Address}\\n{g.Driver ?? "no driver"}\\nGI nodes {gi}\"{color}];");
+            }
+            if (clusters[i].Label.Length > 0) sb.AppendLine("  }");
+        }
+        foreach (var node in t.GraceGpus.Select(g => g.NumaNode).OfType<int>().Distinct().Order())
+        {
+            sb.AppendLine(inv, $"  \"node{node}\" [shape=ellipse, style=filled, fillcolor=lightyellow, label=\"CPU node {node}\"];");
+        }
+        foreach (var g in t.GraceGpus.Where(g => g.NumaNode is not null))
+        {
+            sb.AppendLine(inv, $"  \"node{g.NumaNode}\" -- \"{g.Address}\";");
+        }
     }
 }

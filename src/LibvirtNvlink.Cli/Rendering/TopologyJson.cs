@@ -68,6 +68,7 @@ public static class TopologyJson
             WriteStringOrNull(w, "driver", g.Driver);
             WriteIntOrNull(w, "iommuGroup", g.IommuGroup);
             WriteIntOrNull(w, "numaNode", g.NumaNode);
+            WriteStringOrNull(w, "smmu", g.Smmu);
             w.WriteStartArray("giNodes");
             foreach (var n in g.GiNodes) w.WriteNumberValue(n);
             w.WriteEndArray();
@@ -80,6 +81,17 @@ public static class TopologyJson
                 w.WriteBoolean("is64Bit", b.Is64Bit);
                 w.WriteEndObject();
             }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("smmus");
+        foreach (var (smmu, gpus) in t.GraceSmmuGroups)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", smmu);
+            w.WriteStartArray("gpus");
+            foreach (var g in gpus) w.WriteStringValue(g.Address.ToString());
             w.WriteEndArray();
             w.WriteEndObject();
         }

@@ -31,8 +31,22 @@ public static class TopologyText
         }
         foreach (var g in t.GraceGpus)
         {
-            sb.AppendLine(inv, $"GPU {g.Address}  10de:{g.Device:x4}  {g.Model}  driver={g.Driver ?? "(none)"}  iommu_group={Show(g.IommuGroup)}  numa={Show(g.NumaNode)}");
-            sb.AppendLine(inv, $"    generic-initiator nodes {(g.GiNodes.Count == 0 ? "(none)" : Domain.Nodeset.Format(g.GiNodes))}  64-bit BARs {Bytes(g.Mmio64Bytes)}");
+            sb.AppendLine(inv, $"GPU {g.Address}  10de:{g.Device:x4}  {g.Model}  driver={g.Driver ?? "(none)"}  iommu_group={Show(g.IommuGroup)}  numa={Show(g.NumaNode)}  smmu={g.Smmu ?? "?"}");
+            sb.AppendLine(inv, $"    CPU node {Show(g.NumaNode)}  generic-initiator nodes {(g.GiNodes.Count == 0 ? "(none)" : Domain.Nodeset.Format(g.GiNodes))}  64-bit BARs {Bytes(g.Mmio64Bytes)}");
+            sb.AppendLine(inv, $"    BARs {(g.Bars.Count == 0 ? "(none)" : string.Join("  ", g.Bars.Select(b => $"BAR{b.Index} {Bytes(b.Size)}{(b.Is64Bit ? "" : " (32-bit)")}")))}");
+        }
+        if (t.GraceGpus.Count > 0)
+        {
+            // GPUs behind one physical SMMU can only share one accelerated vSMMU in a guest.
+            sb.AppendLine("Host SMMUv3 instances of the Grace GPUs:");
+            foreach (var (smmu, gpus) in t.GraceSmmuGroups)
+            {
+                sb.AppendLine(inv, $"    {smmu}  {string.Join(" ", gpus.Select(g => g.Address))}");
+            }
+            if (t.GraceGpus.Where(g => g.Smmu is null).Select(g => g.Address).ToList() is { Count: > 0 } unknown)
+            {
+                sb.AppendLine(inv, $"    (no SMMUv3 link)  {string.Join(" ", unknown)}");
+            }
         }
         var orphans = t.Bridges.Where(b => t.Gpus.All(g => !g.Bridges.Contains(b.Address))).ToList();
         if (orphans.Count > 0)

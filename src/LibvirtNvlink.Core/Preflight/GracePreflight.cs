@@ -40,6 +40,7 @@ public static class GracePreflight
             CheckGiNodes(d, hostdev, gpu, facts, findings);
         }
         CheckQemu(d, assigned, facts, findings);
+        GraceIommuPreflight.Check(d, assigned, facts, findings);
         return findings;
     }
 

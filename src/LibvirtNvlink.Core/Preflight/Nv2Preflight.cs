@@ -14,6 +14,7 @@ namespace LibvirtNvlink.Preflight;
 /// when an assigned GPU is bound to the nvidia driver, because walking /proc costs a read per process.</param>
 /// <param name="BoundByHook">Devices the hook itself will bind to vfio-pci (config bind-managed-no).</param>
 /// <param name="QemuMicro">The emulator's micro release (22 of 7.2.22), for fixes that came in stable releases.</param>
+/// <param name="Iommufd">/dev/iommu, the VFIO cdevs and the kernel configuration; null when not read (no rule uses them then).</param>
 public sealed record PreflightFacts(
     TargetLibvirt Libvirt,
     string? KernelRelease,
@@ -21,7 +22,8 @@ public sealed record PreflightFacts(
     Func<IReadOnlyList<string>> ProcessesHoldingGpus,
     IReadOnlyList<VfioGroupProbe> VfioProbes,
     IReadOnlySet<PciAddress> BoundByHook,
-    int? QemuMicro = null);
+    int? QemuMicro = null,
+    IommufdHostFacts? Iommufd = null);
 
 /// <summary>
 /// Everything that must hold before libvirt launches QEMU for a domain with NVLink2 GPUs, as findings that name

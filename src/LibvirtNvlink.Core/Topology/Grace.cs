@@ -72,6 +72,21 @@ public sealed record GraceGpu(
     public string? DriverOverride { get; init; }
 
     /// <summary>
+    /// The host SMMUv3 instance the GPU sits behind, by its name under /sys/class/iommu (<c>smmu3.0x0000000016000000</c>:
+    /// arm-smmu-v3 registers it as "smmu3.%pa" of its MMIO base), from the device's <c>iommu</c> link. Null when the GPU has
+    /// no such link or its IOMMU is not an SMMUv3. GPUs with the same name share one physical SMMU, and an accelerated
+    /// (nested) vSMMU in the guest can only stand for one physical SMMU.
+    /// </summary>
+    public string? Smmu { get; init; }
+
+    /// <summary>The prefix of every arm-smmu-v3 instance name (iommu_device_sysfs_add(…, "smmu3.%pa", …)).</summary>
+    public const string SmmuV3Prefix = "smmu3.";
+
+    /// <summary>The SMMUv3 instance of an IOMMU instance name, or null when it is another kind of IOMMU.</summary>
+    public static string? SmmuV3Of(string? iommuInstance) =>
+        iommuInstance is not null && iommuInstance.StartsWith(SmmuV3Prefix, StringComparison.Ordinal) ? iommuInstance : null;
+
+    /// <summary>
     /// Handed to the variant driver (driver_override) yet bound to nothing: nvgrace-gpu-vfio-pci failed its probe. Current
     /// kernels' probe polls two BAR0 registers for up to 30 s and fails with -ETIME when the GPU's HBM training has not
     /// finished or its C2C link to the CPU is not up (nvgrace_gpu_wait_device_ready).
@@ -162,7 +177,7 @@ public static class GraceTopologyBuilder
             ? NodesFromFirmware(graceDevices, nodes, srat, findings)
             : AssignGiNodes(graceDevices, nodes, findings, sratUnreadable ?? "it has no generic-initiator entries");
         var gpus = graceDevices.Select(d => new GraceGpu(d.Address, d.Device, d.Driver, d.IommuGroup, d.NumaNode,
-            giNodes.GetValueOrDefault(d.Address) ?? [], d.Bars ?? []) { DriverOverride = d.DriverOverride }).OrderBy(g => g.Address).ToList();
+            giNodes.GetValueOrDefault(d.Address) ?? [], d.Bars ?? []) { DriverOverride = d.DriverOverride, Smmu = GraceGpu.SmmuV3Of(d.IommuInstance) }).OrderBy(g => g.Address).ToList();
 
         foreach (var g in gpus)
         {

@@ -59,6 +59,15 @@ public sealed class HostTopology
 
     public GraceGpu? GraceGpuAt(PciAddress address) => _grace.GetValueOrDefault(address);
 
+    /// <summary>
+    /// The Grace GPUs grouped by the host SMMUv3 they sit behind, in the order of the instance names; GPUs without a
+    /// known SMMUv3 are not in any group. Two GPUs in one group share a physical SMMU (and so one accelerated vSMMU).
+    /// </summary>
+    public IReadOnlyList<(string Smmu, IReadOnlyList<GraceGpu> Gpus)> GraceSmmuGroups =>
+        [.. GraceGpus.Where(g => g.Smmu is not null).GroupBy(g => g.Smmu!, StringComparer.Ordinal)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => (g.Key, (IReadOnlyList<GraceGpu>)[.. g.OrderBy(x => x.Address)]))];
+
     public NumaNodeInfo? NumaNode(int id) => NumaNodes.FirstOrDefault(n => n.Id == id);
 
     public bool HasErrors => Findings.Any(f => f.Severity == Severity.Error);

@@ -21,6 +21,12 @@ public sealed record PciDevice(
 
     /// <summary>sysfs <c>driver_override</c> (null when unset, "(null)" in sysfs); read only for Grace GPUs.</summary>
     public string? DriverOverride { get; init; }
+
+    /// <summary>
+    /// The IOMMU instance the device sits behind: the last component of its sysfs <c>iommu</c> link
+    /// (<c>smmu3.0x0000000016000000</c> on an SMMUv3, <c>dmar0</c> on Intel); null without the link. Read only for Grace GPUs.
+    /// </summary>
+    public string? IommuInstance { get; init; }
 }
 
 /// <summary>The firmware-reserved host-physical window of one GPU's coherent RAM (the <c>memory@…</c> node).</summary>

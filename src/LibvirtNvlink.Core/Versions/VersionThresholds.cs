@@ -102,6 +102,22 @@ public static class VersionThresholds
     public static readonly (int Major, int Minor) KernelNvgraceGpu = (6, 9);
 
     /// <summary>
+    /// Linux 6.13: nested SMMUv3 through iommufd, what QEMU's arm-smmuv3 accel=on needs — CONFIG_ARM_SMMU_V3_IOMMUFD and
+    /// IOMMU_GET_HW_INFO for SMMUv3 (commit 6912ec91828b, "iommu/arm-smmu-v3: Support IOMMU_GET_HW_INFO via struct
+    /// arm_smmu_hw_info"), IOMMU_VIOMMU_ALLOC and IOMMU_DOMAIN_NESTED for SMMUv3 (1e8be08d1c91), both in iommufd's
+    /// for-next of 2024-11-12, merged for 6.13. Used only when the kernel's configuration cannot be read: a vendor
+    /// kernel may carry it earlier, and CONFIG_ARM_SMMU_V3_IOMMUFD (off by default, "EXPERIMENTAL") decides.
+    /// </summary>
+    public static readonly (int Major, int Minor) KernelNestedSmmuV3 = (6, 13);
+
+    /// <summary>
+    /// Linux 6.17: the Tegra241 (Grace) CMDQV gives a guest its own command queues through iommufd — "iommu/tegra241-cmdqv:
+    /// Add user-space use support" (commit 4dc0d12474f9, iommufd of 2025-07-11, merged for 6.17); the host-only driver
+    /// came in 6.12. Used only when the kernel's configuration cannot be read (CONFIG_TEGRA241_CMDQV decides).
+    /// </summary>
+    public static readonly (int Major, int Minor) KernelTegra241GuestCmdqv = (6, 17);
+
+    /// <summary>
     /// pseries-4.1: the first machine type with the NVLink2 PHB properties QEMU's spapr_pci_nvlink2.c needs
     /// (our notes, docs platform-facts §QEMU; earlier machine types keep the pre-NVLink2 compat properties).
     /// </summary>
