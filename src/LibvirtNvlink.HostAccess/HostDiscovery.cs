@@ -35,6 +35,7 @@ public static class HostDiscovery
             kernel,
             name => root.Exists($"/sys/bus/pci/drivers/{name}"),
             srat, sratUnreadable,
-            hasGrace ? GraceSupportReader.Read(root, kernel) : null));
+            // Only the transform's choice of layout needs it; the hook's scoped discovery skips the kernel config.
+            hasGrace && interesting is null ? GraceSupportReader.Read(root, kernel) : null));
     }
 }

@@ -75,7 +75,7 @@ public static class PreflightFactsReader
     /// refuses as an embedded library; the distributions Grace runs (Debian, Ubuntu, RHEL, SUSE) all install
     /// /boot/config-RELEASE. Without it the options are unknown and the rules fall back to the release.
     /// </remarks>
-    private static KernelConfig? ReadKernelConfig(HostRoot root, string? release)
+    public static KernelConfig? ReadKernelConfig(HostRoot root, string? release)
     {
         // A release is one path component; anything else is not a kernel's.
         if (release is not { Length: > 0 } r || r.Contains('/', StringComparison.Ordinal) || r is "." or "..") return null;

@@ -140,9 +140,7 @@ public static class GraceIommuPreflight
     /// </summary>
     private static string? Lacks(PreflightFacts facts, string option, (int Major, int Minor) since)
     {
-        var has = facts.Iommufd?.KernelConfig is { } config ? config.IsEnabled(option)
-            : GraceTopologyBuilder.KernelVersion(facts.KernelRelease) is { } release ? release.CompareTo(since) >= 0 : (bool?)null;
-        return has == false ? $"{since.Major}.{since.Minor}" : null;
+        return KernelConfig.Has(facts.Iommufd?.KernelConfig, facts.KernelRelease, option, since) == false ? $"{since.Major}.{since.Minor}" : null;
     }
 
     private static Finding Error(string code, PciAddress device, string message) => new(Severity.Error, code, device.ToString(), message);

@@ -35,4 +35,13 @@ public sealed class KernelConfig
 
     /// <summary>Built in or a module.</summary>
     public bool IsEnabled(string option) => Value(option) is "y" or "m";
+
+    /// <summary>
+    /// Whether a kernel has a feature: CONFIG_<paramref name="option"/> built in or as a module when its configuration
+    /// was read, else its release from <paramref name="since"/> on; null when neither tells. The one rule the preflight
+    /// and the transform's choice of layout share.
+    /// </summary>
+    public static bool? Has(KernelConfig? config, string? kernelRelease, string option, (int Major, int Minor) since) =>
+        config is not null ? config.IsEnabled(option)
+            : Topology.GraceTopologyBuilder.KernelVersion(kernelRelease) is { } release ? release.CompareTo(since) >= 0 : null;
 }

@@ -62,12 +62,6 @@ public sealed record GraceGpu(
 
     public bool HasVariantDriver => Driver is VariantDriver or "nvgrace-gpu-vfio-pci";
 
-    /// <summary>
-    /// The host SMMUv3 instance the GPU sits behind, by its name under /sys/class/iommu (smmu3.0x…); null when the GPU
-    /// has no iommu link or its IOMMU is not an SMMUv3.
-    /// </summary>
-    public string? Smmu { get; init; }
-
     /// <summary>sysfs driver_override: the driver the GPU was handed to (null when unset).</summary>
     public string? DriverOverride { get; init; }
 
