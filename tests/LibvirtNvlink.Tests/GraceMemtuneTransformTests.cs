@@ -26,7 +26,9 @@ public class GraceMemtuneTransformTests
             libvirt is null
                 ? new TargetLibvirt(new LibvirtVersion(9, 0, 0), TargetLibvirt.FromAssumption)
                 : new TargetLibvirt(LibvirtVersion.TryParse(libvirt, out var v) ? v : default, TargetLibvirt.FromOption),
-            new TargetQemu((11, 1), TargetQemu.FromOption));
+            new TargetQemu((11, 1), TargetQemu.FromOption),
+            // Each test writes the layout and backend it is about; the transform must not lay the GPUs out anew.
+            GracePciLayout.Flat);
 
     private static string HardLimit(ulong kib) => $"<hard_limit unit='KiB'>{kib.ToString(CultureInfo.InvariantCulture)}</hard_limit>";
 
