@@ -115,7 +115,8 @@ public class GraceOnLibvirt12Tests(SidLibvirtd libvirtd)
         }
 
         // The 64-bit window holds every GPU's 64-bit BARs, where QEMU has the property.
-        if (c.Qemu is { } q && q.CompareTo(Versions.VersionThresholds.QemuHighmemMmioSize) >= 0)
+        var needed = GraceAssignment.MmioWindowFor(gpus.Select(g => g.Gpu));
+        if (c.Qemu is { } q && q.CompareTo(Versions.VersionThresholds.QemuHighmemMmioSize) >= 0 && needed > GraceAssignment.VirtDefaultHighMmio)
         {
             Assert.NotNull(qemu.HighmemMmioSize);
             var window = QemuCommandLine.ParseQemuSize(qemu.HighmemMmioSize);
@@ -214,10 +215,13 @@ public class GraceOnLibvirt12Tests(SidLibvirtd libvirtd)
         var commandline = cases.Where(c => c.Libvirt < VersionThresholds.LibvirtAcpiNodeset).ToList();
         Assert.NotEmpty(acpi);
         Assert.NotEmpty(commandline);
+        // Cases that assign the same GPUs (the layouts and targets differ, the GPUs' nodes must not).
+        string Gpus(GoldenCase c) => string.Join(",", Record(c).Elements(TransformRecord.Ns + "grace-gpu").Select(e => (string?)e.Attribute("source")).Order(StringComparer.Ordinal));
+        Assert.All(acpi, a => Assert.Contains(commandline, b => Gpus(b) == Gpus(a)));
         foreach (var a in acpi)
         {
             var reference = NativeTopology(a);
-            foreach (var b in commandline)
+            foreach (var b in commandline.Where(b => Gpus(b) == Gpus(a)))
             {
                 var other = NativeTopology(b);
                 Assert.Equal(Shape(reference), Shape(other));
