@@ -142,9 +142,15 @@ public class TransformOnRealLibvirtTests(PlainLibvirtd installed, SidLibvirtd si
         Assert.True(expectedNodes >= 8);
         // Memory-less means no memdev: libvirt 9.0 would have given a <cell memory='0'> a zero-sized backend.
         Assert.DoesNotContain(argv, a => a.Contains("\"size\":0", StringComparison.Ordinal));
-        if (c.Qemu is { } q && q.CompareTo(Versions.VersionThresholds.QemuHighmemMmioSize) >= 0)
+        var window = Domain.GraceAssignment.MmioWindowFor(record.Elements(Transform.TransformRecord.Ns + "grace-gpu")
+            .Select(g => topology.GraceGpuAt(Pci.PciAddress.Parse((string)g.Attribute("source")!))!));
+        if (c.Qemu is { } q && q.CompareTo(Versions.VersionThresholds.QemuHighmemMmioSize) >= 0 && window > Domain.GraceAssignment.VirtDefaultHighMmio)
         {
-            Assert.Contains("highmem-mmio-size=4T", argv);
+            Assert.Contains("highmem-mmio-size=" + Domain.QemuCommandLine.QemuSize(window), argv);
+        }
+        else
+        {
+            Assert.DoesNotContain(argv, a => a.StartsWith("highmem-mmio-size=", StringComparison.Ordinal));
         }
     }
 

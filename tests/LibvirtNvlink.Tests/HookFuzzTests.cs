@@ -50,7 +50,8 @@ public sealed class HookFuzzTests(ITestOutputHelper output) : IDisposable
         {
             var at = random.Next(s.Length);
             // Most insertions land between elements, where they stay well-formed and reach the code behind the parser.
-            if (random.Next(4) != 0 && s.ToString().IndexOf('>', at) is var close and >= 0) at = close + 1;
+            // (The last '>' of the text has nothing after it: stay on it, so every mutation has a character at 'at'.)
+            if (random.Next(4) != 0 && s.ToString().IndexOf('>', at) is var close and >= 0) at = Math.Min(close + 1, s.Length - 1);
             var length = Math.Min(s.Length - at, random.Next(1, 64));
             switch (random.Next(6))
             {

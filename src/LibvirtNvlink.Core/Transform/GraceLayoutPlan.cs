@@ -25,7 +25,6 @@ public sealed record GraceLayoutPlan(bool Expander, bool Iommufd, bool Vsmmu, st
     {
         var gpus = assigned.Select(a => a.Gpu).ToList();
         if (request == GracePciLayout.Flat) return new(false, false, false, null, []);
-        var missing = new List<string>();
         var lv = libvirt.Version;
         // iommufd: libvirt's per-hostdev form, QEMU's iommufd object, /dev/iommu, and no opt-out in the domain.
         var iommufdWhyNot = new List<string>();
