@@ -21,4 +21,16 @@ internal static class CommonOptions
         o.AcceptOnlyFromAmong([.. MemlockModeNames.All]);
         return o;
     }
+
+    public static Option<string> GraceLayout()
+    {
+        var o = new Option<string>("--grace-layout")
+        {
+            Description = "Grace GPUs: expander (a pcie-expander-bus per host SMMU on the GPUs' NUMA cell, iommufd, an accelerated SMMUv3), " +
+                          "flat (on the default pcie-root), or auto (the default: expander where the target libvirt, QEMU and host support all of it)",
+            DefaultValueFactory = _ => "auto",
+        };
+        o.AcceptOnlyFromAmong([.. GracePciLayoutNames.All]);
+        return o;
+    }
 }

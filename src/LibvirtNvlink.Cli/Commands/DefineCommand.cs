@@ -13,11 +13,12 @@ internal static class DefineCommand
         var connect = LibvirtSession.ConnectOption();
         var hostRoot = CommonOptions.HostRoot();
         var memlock = CommonOptions.Memlock();
+        var graceLayout = CommonOptions.GraceLayout();
         var backup = LibvirtSession.BackupDirOption();
         var version = DomainInput.LibvirtVersionOption();
         var cmd = new Command("define", "Complete a domain for NVLink2 on this host, then define it through the libvirt API")
         {
-            file, connect, hostRoot, memlock, backup, version,
+            file, connect, hostRoot, memlock, graceLayout, backup, version,
         };
         cmd.SetAction(parse =>
         {
@@ -26,7 +27,7 @@ internal static class DefineCommand
                 // Refuse bad input before touching libvirt.
                 var (name, uuid) = LibvirtSession.Identity(xml);
                 using var session = LibvirtSessionScope.Open(parse.GetValue(connect)!, false, parse.GetValue(hostRoot)!, parse.GetValue(version), parse.GetValue(backup)!);
-                var result = session.Value.Transform(xml, MemlockModeNames.Parse(parse.GetValue(memlock)!));
+                var result = session.Value.Transform(xml, MemlockModeNames.Parse(parse.GetValue(memlock)!), GracePciLayoutNames.Parse(parse.GetValue(graceLayout)!));
                 foreach (var m in result.Messages) Console.Error.WriteLine(m);
                 var xmlToDefine = result.Xml;
                 if (session.Value.CurrentDefinition(name, uuid) is { } current)

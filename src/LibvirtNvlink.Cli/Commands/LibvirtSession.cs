@@ -100,8 +100,9 @@ internal sealed class LibvirtSession(ReconnectingConnection link, Topology.HostT
         return path;
     }
 
-    public TransformResult Transform(string xml, MemlockMode memlock) =>
-        DomainTransformer.Transform(xml, Host, new TransformOptions(memlock, Target, Qemu));
+    /// <param name="graceLayout">Only define takes it: domains already defined (apply, watch) have guest addresses, which keep their layout.</param>
+    public TransformResult Transform(string xml, MemlockMode memlock, GracePciLayout graceLayout = GracePciLayout.Auto) =>
+        DomainTransformer.Transform(xml, Host, new TransformOptions(memlock, Target, Qemu, graceLayout));
 
     public static (string? Name, string? Uuid) Identity(string xml)
     {

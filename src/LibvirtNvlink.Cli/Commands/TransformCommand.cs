@@ -18,13 +18,7 @@ internal static class TransformCommand
         var diff = new Option<bool>("--diff", "--dry-run") { Description = "Print a unified diff of the change instead of the XML; write nothing" };
         var version = DomainInput.LibvirtVersionOption();
         var qemuVersion = DomainInput.QemuVersionOption();
-        var graceLayout = new Option<string>("--grace-layout")
-        {
-            Description = "Grace GPUs: expander (a pcie-expander-bus per host SMMU on the GPUs' NUMA cell, iommufd, an accelerated SMMUv3), " +
-                          "flat (on the default pcie-root), or auto (the default: expander where the target libvirt, QEMU and host support all of it)",
-            DefaultValueFactory = _ => "auto",
-        };
-        graceLayout.AcceptOnlyFromAmong([.. GracePciLayoutNames.All]);
+        var graceLayout = CommonOptions.GraceLayout();
         var cmd = new Command("transform", "Complete a domain XML for NVLink2 or Grace GPU passthrough before virsh define")
         {
             file, hostRoot, memlock, undo, output, diff, version, qemuVersion, graceLayout,
