@@ -374,7 +374,10 @@ public static class GraceDomainTransformer
                 var smmu = group.First().Gpu.Smmu;
                 var cell = group.Key.Cell;
                 var controllers = d.PciControllers();
-                var expander = existing?.GraceExpanders.FirstOrDefault(x => x.Smmu == smmu && smmu is not null && x.Node == cell && controllers.Any(c => c.Index == x.Index))?.Index;
+                // An expander of an earlier run, for the same SMMU and cell, and with a vSMMU exactly when this plan has one
+                // (a GPU without iommufd must not land under an accelerated vSMMU: QEMU refuses it).
+                var expander = existing?.GraceExpanders.FirstOrDefault(x => x.Smmu == smmu && smmu is not null && x.Node == cell &&
+                    controllers.Any(c => c.Index == x.Index) && existing.AddedIommus.Contains(x.Index) == plan.Vsmmu)?.Index;
                 if (expander is null)
                 {
                     expander = NextControllerIndex();
