@@ -17,7 +17,8 @@ public static class GuestNumaCells
         var cells = new List<int>();
         foreach (var cell in d.Root.Element("cpu")?.Element("numa")?.Elements("cell") ?? [])
         {
-            if (cell.Attribute("cpus") is null ||
+            // cpus='' is a cell without CPUs to libvirt, as much as a missing attribute (the transform reads it so too).
+            if (string.IsNullOrWhiteSpace((string?)cell.Attribute("cpus")) ||
                 !int.TryParse((string?)cell.Attribute("id"), NumberStyles.None, CultureInfo.InvariantCulture, out var id)) continue;
             var set = (string?)memnodes.FirstOrDefault(m => (string?)m.Attribute("cellid") == id.ToString(CultureInfo.InvariantCulture))?.Attribute("nodeset");
             int? pinned = set is not null && Nodeset.TryParse(set, out var nodes, out _) && nodes.Count > 0 ? nodes[0] : null;

@@ -64,10 +64,13 @@ public static class GraceDomainTransformer
                          "(acpi-generic-initiator). Pass --qemu-version to check.");
         }
         var edit = new GraceEdit(d, host, messages, form);
-        var plan = PlanLayout(d, assigned, options, qemu, host);
+        // The GPUs an earlier run put on a root port keep it; only the others are laid out.
+        var placed = TransformRecord.Find(d.Root)?.GraceRootPorts.Select(r => r.Source).ToHashSet() ?? [];
+        var unplaced = assigned.Where(a => !placed.Contains(a.Gpu.Address)).ToList();
+        var plan = PlanLayout(d, unplaced, options, qemu, host);
         messages.AddRange(plan.Notes);
         foreach (var (hostdev, gpu) in assigned) edit.AddGpu(hostdev, gpu, options.Target);
-        if (plan.Expander) edit.PlaceOnExpanders(assigned, plan);
+        if (plan.Expander) edit.PlaceOnExpanders(unplaced, plan);
         edit.EnsureMmioWindow([.. assigned.Select(a => a.Gpu)], qemu);
         // Last, on the XML as transformed: an added <iommu> or iommufd changes libvirt's figure and what is pinned.
         var memtuneWritten = GraceMemtune.Apply(d, host, options, messages);
@@ -85,10 +88,8 @@ public static class GraceDomainTransformer
     /// gave a guest address stays where it is: --grace-layout expander then refuses, naming the address to delete,
     /// and auto keeps the flat layout, saying why.
     /// </summary>
-    private static GraceLayoutPlan PlanLayout(DomainDefinition d, IReadOnlyList<(PciHostdev Hostdev, GraceGpu Gpu)> assigned, TransformOptions options, TargetQemu qemu, HostTopology host)
+    private static GraceLayoutPlan PlanLayout(DomainDefinition d, IReadOnlyList<(PciHostdev Hostdev, GraceGpu Gpu)> unplaced, TransformOptions options, TargetQemu qemu, HostTopology host)
     {
-        var placed = TransformRecord.Find(d.Root)?.GraceRootPorts.Select(r => r.Source).ToHashSet() ?? [];
-        var unplaced = assigned.Where(a => !placed.Contains(a.Gpu.Address)).ToList();
         if (unplaced.Count == 0 || options.GraceLayout == GracePciLayout.Flat) return new(false, false, false, null, []);
         var addressed = unplaced.Where(a => a.Hostdev.GuestAddress is not null).ToList();
         if (addressed.Count > 0)
@@ -132,12 +133,10 @@ public static class GraceDomainTransformer
             }
             messages.Add($"removed iommufd from {e.Source}");
         }
+        var smmus = GuestPciLayout.Read(d).Smmus;
         foreach (var bus in record.AddedIommus)
         {
-            foreach (var iommu in d.Devices?.Elements("iommu").Where(i => ReadInt((string?)i.Element("driver")?.Attribute("pciBus")) == bus).ToList() ?? [])
-            {
-                XmlLayout.Remove(iommu);
-            }
+            foreach (var smmu in smmus.Where(s => s.PciBus == bus)) XmlLayout.Remove(smmu.Element);
             messages.Add($"removed the SMMUv3 on controller {bus}");
         }
         foreach (var index in record.GraceRootPorts.Select(r => r.Index).Concat(record.GraceExpanders.Select(x => x.Index)))
@@ -241,9 +240,6 @@ public static class GraceDomainTransformer
     }
 
     private static string Num(int v) => v.ToString(CultureInfo.InvariantCulture);
-
-    /// <summary>A number as libvirt reads one: decimal or 0x-hex.</summary>
-    private static int? ReadInt(string? text) => PciAddress.TryParseXmlNumber(text ?? "", out var v) ? v : null;
 
     private static void ThrowIfAny(DomainDefinition d, List<string> errors)
     {
@@ -360,12 +356,11 @@ public static class GraceDomainTransformer
         /// GPU under it and the GPU on that port; iommufd on the GPU hostdevs and an accelerated SMMUv3 per new
         /// expander where the plan has them.
         /// </summary>
-        public void PlaceOnExpanders(IReadOnlyList<(PciHostdev Hostdev, GraceGpu Gpu)> assigned, GraceLayoutPlan plan)
+        public void PlaceOnExpanders(IReadOnlyList<(PciHostdev Hostdev, GraceGpu Gpu)> unplaced, GraceLayoutPlan plan)
         {
             var existing = TransformRecord.Find(d.Root);
-            var placed = existing?.GraceRootPorts.Select(r => r.Source).ToHashSet() ?? [];
             var cells = EnsureNuma().Elements("cell").ToList();
-            var groups = assigned.Where(a => !placed.Contains(a.Gpu.Address))
+            var groups = unplaced
                 .GroupBy(a => (a.Gpu.Smmu ?? "gpu " + a.Gpu.Address, Cell: GuestCellFor(a.Gpu, cells)))
                 .OrderBy(g => g.First().Gpu.Address)
                 .ToList();
@@ -408,19 +403,20 @@ public static class GraceDomainTransformer
         }
 
         /// <summary>
-        /// The guest cell standing for the GPU's CPU node: the CPU cell numatune pins there, else the first CPU cell
-        /// pinned nowhere (unpinned cells stand for the GPU's CPU node, as for the distances), else the nearest pinned one.
+        /// The guest cell standing for the GPU's CPU node (<see cref="GuestNumaCells.StandingFor"/>, the reading the
+        /// preflight checks the expander's node against): the CPU cell numatune pins there, else the first CPU cell pinned
+        /// nowhere; when every CPU cell is pinned elsewhere, the nearest one, with a warning.
         /// </summary>
         private int GuestCellFor(GraceGpu gpu, List<XElement> cells)
         {
             var cpuNode = LocalCpuNode(gpu);
-            var cpuCells = cells.Where(c => !string.IsNullOrEmpty((string?)c.Attribute("cpus")))
+            var standing = GuestNumaCells.StandingFor(d, cpuNode);
+            if (standing.Count > 0) return standing.OrderBy(c => PinnedHostNode(c) == cpuNode ? 0 : 1).ThenBy(c => c).First();
+            var cpuCells = cells.Where(c => !string.IsNullOrWhiteSpace((string?)c.Attribute("cpus")))
                 .Select(c => int.TryParse((string?)c.Attribute("id"), NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : -1)
                 .Where(id => id >= 0).Order().ToList();
             if (cpuCells.Count == 0) return 0;
             var pinned = cpuCells.Select(c => (Cell: c, Host: PinnedHostNode(c))).ToList();
-            if (pinned.FirstOrDefault(p => p.Host == cpuNode) is { Host: not null } exact) return exact.Cell;
-            if (pinned.FirstOrDefault(p => p.Host is null) is { Host: null } free && pinned.Any(p => p.Host is null)) return free.Cell;
             var nearest = pinned.OrderBy(p => host.NumaNode(cpuNode)?.Distances.GetValueOrDefault(p.Host!.Value, int.MaxValue) ?? int.MaxValue).First();
             messages.Add($"warning: no guest cell is pinned to host node {cpuNode}, GPU {gpu.Address}'s CPU node; its expander goes on cell {nearest.Cell} " +
                          $"(pinned to host node {nearest.Host}), the nearest. Pin a cell there with <numatune><memnode cellid=… nodeset='{cpuNode}'/> for a guest that mirrors the host.");
