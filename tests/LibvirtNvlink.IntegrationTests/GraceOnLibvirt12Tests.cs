@@ -345,7 +345,7 @@ public class GraceOnLibvirt12Tests(SidLibvirtd libvirtd)
     [
         .. XDocument.Parse(File.ReadAllText(c.OutputPath)).Root!.Element("devices")!.Elements("hostdev")
             .Select(h => h.Element("source")!.Element("address")!)
-            .Select(a => new PciAddress(Hex(a, "domain"), Hex(a, "bus"), Hex(a, "slot"), Hex(a, "function")).ToString()),
+            .Select(a => PciAddressXml.TryRead(a, out var source, out var why) ? source.ToString() : throw new FormatException($"{a}: {why}")),
     ];
 
 
@@ -443,7 +443,4 @@ public class GraceOnLibvirt12Tests(SidLibvirtd libvirtd)
     private static IEnumerable<XElement> NumaCells(XElement domain) => domain.Element("cpu")?.Element("numa")?.Elements("cell") ?? [];
 
     private static int Int(string? s) => int.Parse(s ?? "", System.Globalization.CultureInfo.InvariantCulture);
-
-    private static int Hex(XElement address, string attribute) =>
-        PciAddress.TryParseXmlNumber((string?)address.Attribute(attribute), out var v) ? v : throw new FormatException($"{attribute} of {address}");
 }
